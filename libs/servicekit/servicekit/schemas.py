@@ -1,0 +1,117 @@
+"""marshmallow building blocks shared by every service's HTTP schemas.
+
+Every schema rejects unknown fields (marshmallow's RAISE) and bounds its strings; money travels as
+a decimal string plus an ISO currency code; time as UTC ISO 8601.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from decimal import Decimal
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code such as EUR.")
+MAX_TEXT = 5000
+
+
+class StrictSchema(ma.Schema):
+    """Base for request schemas: unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class ErrorDetailSchema(ma.Schema):
+    status = fields.Integer(required=True, metadata={"description": "HTTP status"})
+    code = fields.String(required=True, metadata={"description": "Stable machine code"})
+    message = fields.String(required=True, metadata={"description": "Human explanation"})
+    details = fields.Raw(metadata={"description": "Per-field problems, when any"})
+    request_id = fields.String(metadata={"description": "Quote this when reporting a problem"})
+
+
+class ErrorSchema(ma.Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+def Text(max_length: int = 200, *, required: bool = False, allow_none: bool = False, **kw):  # noqa: N802
+    """A bounded, stripped string field."""
+    return StrippedString(
+        required=required,
+        allow_none=allow_none,
+        validate=validate.Length(min=0 if not required else 1, max=max_length),
+        **kw,
+    )
+
+
+class StrippedString(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.strip() if isinstance(result, str) else result
+
+
+class DecimalString(fields.Decimal):
+    """A Decimal read from a string or JSON number and written as a string; no NaN/Infinity."""
+
+    def __init__(self, *, places: int | None = None, minimum: Decimal | None = None, **kwargs):
+        validators = list(kwargs.pop("validate", []) or [])
+        if minimum is not None:
+            validators.append(validate.Range(min=minimum))
+        super().__init__(
+            places=places, as_string=True, allow_nan=False, validate=validators, **kwargs
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and len(value) > 40:
+            raise self.make_error("invalid")
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if abs(result) >= Decimal("1e15"):
+            raise ma.ValidationError("Too large.")
+        return result
+
+
+class MoneySchema(StrictSchema):
+    amount = DecimalString(required=True)
+    currency = fields.String(required=True, validate=CURRENCY)
+
+
+def UtcDateTime(**kwargs):  # noqa: N802
+    """ISO 8601 date-time; values without an offset are read as UTC, all are returned in UTC."""
+    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
+
+
+class PageQuerySchema(StrictSchema):
+    """``limit`` and ``cursor``; list schemas add their filters and ``sort``."""
+
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "Page size (1-200)."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=1000),
+        metadata={"description": "Opaque cursor from the previous page's next_cursor."},
+    )
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A page envelope schema ``{items, next_cursor, total?}`` for ``item_schema``."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+            "total": fields.Integer(
+                allow_none=True, metadata={"description": "Only when asked for with total=true."}
+            ),
+        },
+    )
+
+
+def utc(dt):
+    return dt.astimezone(UTC) if dt is not None else None

@@ -1,0 +1,139 @@
+"""Unit tests of servicekit's pure parts."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import jwt
+import pytest
+
+from servicekit.consumer import topic_matches
+from servicekit.domain import EventRecorder
+from servicekit.errors import BadRequest, Unauthenticated
+from servicekit.identity import IdentitySigner, IdentityVerifier, generate_keypair
+from servicekit.pagination import decode_cursor, encode_cursor
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key", "expected"),
+    [
+        ("sales.order.*", "sales.order.placed", True),
+        ("sales.order.*", "sales.order.placed.v2", False),
+        ("sales.#", "sales.order.placed", True),
+        ("#", "anything.at.all", True),
+        ("customer.created", "customer.created", True),
+        ("customer.created", "customer.updated", False),
+        ("*.created", "customer.created", True),
+        ("sales.#.paid", "sales.order.paid", True),
+        ("sales.#.paid", "sales.paid", True),
+    ],
+)
+def test_topic_matching_follows_amqp_rules(pattern, key, expected):
+    assert topic_matches(pattern, key) is expected
+
+
+def test_cursor_round_trips_typed_values():
+    when = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    token = encode_cursor("created_at", [when, Decimal("10.50"), "abc"])
+    assert decode_cursor(token, "created_at", 3) == [when, Decimal("10.50"), "abc"]
+
+
+@pytest.mark.parametrize("token", ["garbage", "", "e30", "W10"])
+def test_bad_cursor_is_a_400_naming_the_cursor(token):
+    with pytest.raises(BadRequest) as caught:
+        decode_cursor(token or "x", "name", 2)
+    assert caught.value.code == "invalid_cursor"
+
+
+def test_cursor_from_another_sort_is_refused():
+    token = encode_cursor("name", ["a", "b"])
+    with pytest.raises(BadRequest):
+        decode_cursor(token, "created_at", 2)
+
+
+def test_recorder_hands_out_events_once_in_order():
+    class Thing(EventRecorder):
+        pass
+
+    thing = Thing()
+    thing.record("a")
+    thing.record("b")
+    assert [e for _, e in thing.pull_events()] == ["a", "b"]
+    assert thing.pull_events() == []
+
+
+class TestIdentity:
+    @pytest.fixture
+    def keys(self):
+        return generate_keypair()
+
+    def test_round_trip(self, keys):
+        private, public = keys
+        token, _ = IdentitySigner(private).mint(
+            "user:u1", "user", roles=["sales_rep"], scopes=["customers:read"], team="north"
+        )
+        identity = IdentityVerifier([public]).verify(token)
+        assert identity.id == "u1"
+        assert identity.has_scope("customers:read")
+        assert not identity.has_scope("customers:write")
+        assert identity.team == "north"
+
+    def test_wrong_key_is_rejected(self, keys):
+        private, _ = keys
+        _, other_public = generate_keypair()
+        token, _ = IdentitySigner(private).mint("user:u1", "user")
+        with pytest.raises(Unauthenticated):
+            IdentityVerifier([other_public]).verify(token)
+
+    def test_rotated_keys_are_both_accepted(self, keys):
+        private, public = keys
+        _, old_public = generate_keypair()
+        token, _ = IdentitySigner(private).mint("user:u1", "user")
+        assert IdentityVerifier([old_public, public]).verify(token).id == "u1"
+
+    def test_expired_is_rejected(self, keys):
+        private, public = keys
+        token, _ = IdentitySigner(private, ttl_seconds=10).mint(
+            "user:u1", "user", now=(datetime.now(UTC) - timedelta(minutes=5)).timestamp()
+        )
+        with pytest.raises(Unauthenticated):
+            IdentityVerifier([public]).verify(token)
+
+    def test_wrong_audience_is_rejected(self, keys):
+        private, public = keys
+        token, _ = IdentitySigner(private, audience="elsewhere").mint("user:u1", "user")
+        with pytest.raises(Unauthenticated):
+            IdentityVerifier([public]).verify(token)
+
+    def test_alg_none_and_hmac_confusion_are_rejected(self, keys):
+        _, public = keys
+        claims = {
+            "iss": "mms-gateway",
+            "aud": "mms-services",
+            "sub": "user:x",
+            "kind": "user",
+            "iat": 1,
+            "exp": 9999999999,
+            "roles": ["admin"],
+        }
+        unsigned = jwt.encode(claims, None, algorithm="none")
+        with pytest.raises(Unauthenticated):
+            IdentityVerifier([public]).verify(unsigned)
+        hmac_with_public = jwt.encode(claims, "a" * 64, algorithm="HS256")
+        with pytest.raises(Unauthenticated):
+            IdentityVerifier([public]).verify(hmac_with_public)
+
+    def test_reach_policy(self, keys):
+        private, public = keys
+        verifier = IdentityVerifier([public])
+        signer = IdentitySigner(private)
+        policy = {"sales_rep": "own", "sales_manager": "team", "marketer": "all"}
+        rep = verifier.verify(signer.mint("user:r1", "user", roles=["sales_rep"], team="n")[0])
+        manager = verifier.verify(
+            signer.mint("user:m1", "user", roles=["sales_manager"], team="n")[0]
+        )
+        analyst = verifier.verify(signer.mint("user:a1", "user", roles=["analyst"])[0])
+        assert rep.can_see(policy, "r1", "n") and not rep.can_see(policy, "r2", "n")
+        assert manager.can_see(policy, "r2", "n") and not manager.can_see(policy, "r3", "s")
+        assert not analyst.can_see(policy, "r1", "n")
