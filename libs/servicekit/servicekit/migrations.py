@@ -69,3 +69,9 @@ def create_infrastructure_tables(op: Operations) -> None:
     metadata = MetaData()
     for table in add_infrastructure_tables(metadata).values():
         table.create(op.get_bind(), checkfirst=True)
+
+
+def drop_infrastructure_tables(op: Operations) -> None:
+    """The reverse of :func:`create_infrastructure_tables`."""
+    for name in ("job_leases", "idempotency_keys", "inbox", "outbox"):
+        op.drop_table(name)

@@ -92,7 +92,11 @@ class UnitOfWork:
         recorded = list(self._explicit)
         self._explicit = []
         seen: set[int] = set()
-        for obj in [*self.session.new, *self.session.identity_map.values()]:
+        tracked = [*self.session.new, *self.session.identity_map.values()]
+        for name in self._repositories:
+            # Repositories that map aggregates by hand (Core) list them in ``seen``.
+            tracked.extend(getattr(getattr(self, name), "seen", {}).values())
+        for obj in tracked:
             if id(obj) in seen:
                 continue
             seen.add(id(obj))

@@ -1,0 +1,1 @@
+"""The customer service: one shared picture of every customer (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""Customers, contacts, consent, segments and their rules — plain Python, no I/O."""

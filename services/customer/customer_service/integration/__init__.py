@@ -1,0 +1,1 @@
+"""Contract events out (domain event -> envelope data) and in (event -> command)."""
