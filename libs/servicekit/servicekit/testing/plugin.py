@@ -6,6 +6,7 @@
 - ``db_backend`` / ``databases``: a migrated database per test on every backend in
   ``MMS_TEST_BACKENDS`` (default ``sqlite``; ``make test`` sets ``sqlite,postgres``); a test that
   takes ``db_backend`` runs once per backend, and its postgres run carries the ``postgres`` mark
+- ``smtp_sink``: a real SMTP server keeping what it receives (``servicekit.testing.smtp``)
 - ``minter``: mints internal identities (the gateway's signed header) with a per-run key pair
 """
 
@@ -105,6 +106,18 @@ def databases(request, shared_tmp, tmp_path):
         yield factory
     finally:
         factory.cleanup()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    from servicekit.testing.smtp import SmtpSink
+
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
 
 
 @pytest.fixture(scope="session")
