@@ -6,12 +6,20 @@ import json
 from decimal import Decimal
 
 import flask_smorest
+import marshmallow as ma
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 
 class DecimalJSONParser(FlaskParser):
-    """webargs parser reading JSON numbers with a fraction as Decimal, never as float."""
+    """webargs parser reading JSON numbers with a fraction as Decimal, never as float, and
+    rejecting unknown query parameters (a misspelt filter must not silently match everything)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
 
     def _raw_load_json(self, req):
         if not is_json_request(req):

@@ -46,7 +46,7 @@ class Interaction(EventRecorder):
         *,
         customer_id: str,
         kind: str,
-        occurred_at: datetime | None,
+        occurred_at: datetime | None = None,
         actor_id,
         actor_name,
         subject=None,

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pycountry
+
 from customer_service.domain import events
 from customer_service.domain.contact_points import (
     EmailAddress,
@@ -233,8 +235,10 @@ class Customer(EventRecorder):
         if "address" in data:
             address = data["address"] or {}
             country = address.get("country")
-            if country is not None and (len(country) != 2 or not country.isalpha()):
-                raise InvalidValue("address.country must be an ISO 3166 alpha-2 code")
+            if country is not None and (
+                len(country) != 2 or pycountry.countries.get(alpha_2=country.upper()) is None
+            ):
+                raise InvalidValue(f"address.country {country!r} is not an ISO 3166 alpha-2 code")
             self.address = Address(
                 country=country.upper() if country else None,
                 region=_clean(address.get("region")),
