@@ -1,0 +1,1 @@
+"""The gateway's own HTTP operations: auth, me, users, teams, API keys, roles, customer 360."""

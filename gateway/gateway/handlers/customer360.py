@@ -1,0 +1,182 @@
+"""GET /api/v1/customers/{id}/360: one customer as every department sees it, fetched in parallel.
+
+Each section is fetched with the caller's own identity, so the services apply their object-level
+rules (a rep sees only their own opportunities). A section the caller has no permission for, or
+whose service fails or is slow, is listed in ``missing`` with the reason; the rest is returned.
+The profile decides visibility: when the customer service answers 404, so does the 360.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from gateway import guard
+from gateway.http import REQUEST_ID_KEY, json_response
+from gateway.proxy import forward_headers
+from servicekit.errors import ApiError, NotFound
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    service: str
+    scope: str
+    path: str  # formatted with the customer id
+    items: bool = True  # take the page's ``items``
+
+
+SECTIONS = (
+    Section("profile", "customer", "customers:read", "/api/v1/customers/{id}", items=False),
+    Section(
+        "open_opportunities",
+        "sales",
+        "opportunities:read",
+        "/api/v1/opportunities?customer_id={id}&status=open&limit=50",
+    ),
+    Section("recent_orders", "sales", "orders:read", "/api/v1/orders?customer_id={id}&limit=10"),
+    Section(
+        "open_tickets",
+        "support",
+        "tickets:read",
+        "/api/v1/tickets?customer_id={id}&status=open&limit=50",
+    ),
+    Section(
+        "touchpoints",
+        "campaign",
+        "touchpoints:read",
+        "/api/v1/touchpoints?customer_id={id}&limit=20",
+    ),
+    Section(
+        "messages",
+        "campaign",
+        "campaigns:read",
+        "/api/v1/campaigns/messages?customer_id={id}&limit=20",
+    ),
+    Section(
+        "scores",
+        "analytics",
+        "analytics:read",
+        "/api/v1/analytics/customers/{id}/scores",
+        items=False,
+    ),
+)
+
+
+class _Missing(Exception):
+    def __init__(self, reason: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+async def _fetch(rt, section: Section, customer_id: str, headers: dict, timeout) -> object:
+    try:
+        response = await rt.upstreams.request(
+            section.service,
+            "GET",
+            section.path.format(id=customer_id),
+            headers,
+            timeout=timeout,
+        )
+    except ApiError as error:
+        raise _Missing(error.code, error.message, error.status) from None
+    try:
+        body = await response.read()
+        if response.status == 404:
+            raise _Missing("not_found", f"The {section.service} service found nothing.", 404)
+        if response.status >= 400:
+            raise _Missing(
+                "error",
+                f"The {section.service} service answered {response.status}.",
+                response.status,
+            )
+        data = json.loads(body)
+    except (ValueError, aiohttp.ClientError, TimeoutError) as exc:
+        raise _Missing(
+            "bad_gateway", f"The {section.service} service answered badly: {exc}"
+        ) from None
+    finally:
+        response.release()
+    if section.items:
+        return data.get("items", []) if isinstance(data, dict) else data
+    return data
+
+
+async def customer_360(request: web.Request) -> web.Response:
+    rt = guard.runtime(request)
+    principal = await guard.authenticate(request)
+    guard.require_scope(principal, "customers:read")
+    customer_id = request.match_info["customer_id"].lower()
+    headers = forward_headers(request, rt.minter.token(principal), request[REQUEST_ID_KEY])
+    headers.pop("Content-Type", None)
+    headers["Accept"] = "application/json"
+    timeout = aiohttp.ClientTimeout(
+        total=rt.settings.compose_timeout,
+        connect=rt.settings.connect_timeout,
+    )
+    wanted = [s for s in SECTIONS if principal.has_scope(s.scope)]
+    results = await asyncio.gather(
+        *(
+            asyncio.wait_for(
+                _fetch(rt, s, customer_id, headers, timeout), rt.settings.compose_timeout + 0.5
+            )
+            for s in wanted
+        ),
+        return_exceptions=True,
+    )
+    body: dict = {"customer_id": customer_id}
+    missing = []
+    for section in SECTIONS:
+        body[section.name] = None
+        if section not in wanted:
+            missing.append(
+                {
+                    "section": section.name,
+                    "service": section.service,
+                    "reason": "not_permitted",
+                    "message": f"You do not have the '{section.scope}' permission.",
+                }
+            )
+    for section, result in zip(wanted, results, strict=True):
+        if isinstance(result, _Missing):
+            if section.name == "profile" and result.status == 404:
+                raise NotFound(f"no customer {customer_id}")
+            if section.name == "scores" and result.status == 404:
+                body[section.name] = None  # not scored yet: nothing is missing
+                continue
+            missing.append(
+                {
+                    "section": section.name,
+                    "service": section.service,
+                    "reason": result.reason,
+                    "message": result.message,
+                }
+            )
+        elif isinstance(result, TimeoutError | asyncio.TimeoutError):
+            missing.append(
+                {
+                    "section": section.name,
+                    "service": section.service,
+                    "reason": "gateway_timeout",
+                    "message": f"The {section.service} service did not answer in time.",
+                }
+            )
+        elif isinstance(result, BaseException):
+            missing.append(
+                {
+                    "section": section.name,
+                    "service": section.service,
+                    "reason": "error",
+                    "message": f"{type(result).__name__}",
+                }
+            )
+        else:
+            body[section.name] = result
+    body["missing"] = missing
+    return json_response(body)

@@ -1,0 +1,119 @@
+"""The one middleware around every request: ids, errors, headers, metrics, access log.
+
+One middleware instead of a chain keeps the per-request cost low (the gateway sits on every
+request). Nothing unexpected ever reaches the client: any exception becomes the standard 500
+body, without a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+
+from gateway import metrics as gw_metrics
+from gateway.guard import PRINCIPAL_KEY
+from gateway.http import REQUEST_ID_KEY, api_error_response, error_response
+from gateway.routing import API_PREFIX
+from gateway.security import decorate, preflight
+from servicekit import metrics
+from servicekit.context import Trace, new_id, safe_id, set_trace
+from servicekit.errors import ApiError
+from servicekit.logging import get_logger
+
+log = get_logger("gateway.http")
+SERVICE = "gateway"
+_children: dict = {}
+
+
+def _endpoint(request: web.Request) -> str:
+    """A bounded label: the route's template, or /api/v1/<segment> for proxied paths."""
+    path = request.path
+    if path.startswith(API_PREFIX):
+        resource = request.match_info.route.resource
+        canonical = resource.canonical if resource is not None else ""
+        if canonical and "{tail" not in canonical:
+            return canonical
+        segment = path[len(API_PREFIX) :].split("/", 1)[0]
+        return API_PREFIX + segment
+    if path.startswith(("/health", "/metrics")):
+        return path
+    return "other"
+
+
+def _observe(method: str, endpoint: str, status: int, elapsed: float) -> None:
+    key = (method, endpoint, status)
+    children = _children.get(key)
+    if children is None:
+        children = (
+            metrics.HTTP_REQUESTS.labels(SERVICE, method, endpoint, str(status)),
+            metrics.HTTP_LATENCY.labels(SERVICE, method, endpoint),
+        )
+        if len(_children) < 5000:
+            _children[key] = children
+    children[0].inc()
+    children[1].observe(elapsed)
+
+
+def build_middleware(access_log: bool):
+    @web.middleware
+    async def gateway_middleware(request: web.Request, handler):
+        started = time.perf_counter()
+        request_id = safe_id(request.headers.get("X-Request-ID")) or new_id()
+        request[REQUEST_ID_KEY] = request_id
+        set_trace(
+            Trace(
+                request_id=request_id,
+                correlation_id=safe_id(request.headers.get("X-Correlation-ID")) or request_id,
+            )
+        )
+        try:
+            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                response = preflight(request)
+            else:
+                response = await handler(request)
+        except ApiError as error:
+            if error.status == 401:
+                gw_metrics.AUTH_FAILURES.labels(error.code).inc()
+            response = api_error_response(request, error)
+        except web.HTTPException as error:
+            response = _from_http_exception(request, error)
+        except asyncio.CancelledError:
+            raise
+        except ConnectionResetError:
+            raise
+        except Exception as error:
+            log.exception("unhandled_error", error_type=type(error).__name__)
+            response = error_response(request, 500)
+        if not response.prepared:
+            decorate(request, response)
+        elapsed = time.perf_counter() - started
+        _observe(request.method, _endpoint(request), response.status, elapsed)
+        if access_log and not request.path.startswith(("/health", "/metrics")):
+            principal = request.get(PRINCIPAL_KEY)
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status,
+                ms=round(elapsed * 1000, 2),
+                subject=principal.subject if principal is not None else None,
+                request_id=request_id,
+            )
+        return response
+
+    return gateway_middleware
+
+
+def _from_http_exception(request: web.Request, error: web.HTTPException) -> web.StreamResponse:
+    status = error.status
+    if status < 400:
+        return error  # redirects and the like pass through
+    headers = {}
+    message = None
+    if status == 405 and isinstance(error, web.HTTPMethodNotAllowed):
+        headers["Allow"] = ", ".join(sorted(error.allowed_methods))
+    if status == 413:
+        message = "The request body is too large."
+    return error_response(request, status, message=message, headers=headers)

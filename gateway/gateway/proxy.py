@@ -1,0 +1,206 @@
+"""Forwarding one request to its service, with the signed identity, and streaming the answer.
+
+Client-supplied identity headers (``X-MMS-*`` and friends), credentials (``Authorization``,
+``X-API-Key``, cookies) and hop-by-hop headers never reach a service. Request ids, the
+correlation id and a W3C ``traceparent`` (a child span of the caller's) always do.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from gateway import guard
+from gateway.http import REQUEST_ID_KEY
+from gateway.routing import UPLOAD_SEGMENTS, resolve
+from gateway.scopes import required_scope
+from gateway.security import decorate
+from servicekit.context import child_traceparent, safe_id, valid_traceparent
+from servicekit.errors import ApiError, NotFound
+from servicekit.identity import IDENTITY_HEADER
+
+STRIP_REQUEST = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "authorization",
+        "x-api-key",
+        "cookie",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-request-id",
+        "x-correlation-id",
+        "traceparent",
+        "x-user",
+        "x-user-id",
+        "x-remote-user",
+        "remote-user",
+        "x-forwarded-user",
+        "x-auth-user",
+        "x-auth-request-user",
+        "x-identity",
+        "x-roles",
+        "x-scopes",
+    }
+)
+STRIP_RESPONSE = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authenticate",
+        "content-length",
+        "server",
+        "date",
+        "set-cookie",
+    }
+)
+BUFFER_LIMIT = 256 * 1024
+CHUNK = 64 * 1024
+_LIMIT_PARAM = re.compile(r"(?:^|&)limit=([^&]*)")
+
+
+def forward_headers(
+    request: web.Request, identity: str | None, request_id: str, trust_forwarded: bool = False
+) -> dict:
+    """The headers a service receives for ``request``."""
+    out: dict[str, str] = {}
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower in STRIP_REQUEST or lower.startswith(("x-mms-", "proxy-")):
+            continue
+        out[name] = value
+    if identity is not None:
+        out[IDENTITY_HEADER] = identity
+    out["X-Request-ID"] = request_id
+    out["X-Correlation-ID"] = safe_id(request.headers.get("X-Correlation-ID")) or request_id
+    out["traceparent"] = child_traceparent(valid_traceparent(request.headers.get("traceparent")))
+    peer = request.remote or "unknown"
+    chain = request.headers.get("X-Forwarded-For") if trust_forwarded else None
+    out["X-Forwarded-For"] = f"{chain}, {peer}" if chain else peer
+    out["X-Forwarded-Proto"] = request.scheme
+    if request.host:
+        out["X-Forwarded-Host"] = request.host
+    return out
+
+
+def check_path(path: str) -> None:
+    """Refuse dot segments: a path must mean the same thing to the gateway and the service."""
+    if "/." in path:
+        for segment in path.split("/"):
+            if segment in (".", ".."):
+                raise ApiError(
+                    "Path segments '.' and '..' are not allowed.",
+                    status=400,
+                    code="bad_request",
+                )
+
+
+def check_page_size(query_string: str, maximum: int) -> None:
+    if "limit=" not in query_string:
+        return
+    for raw in _LIMIT_PARAM.findall(query_string):
+        try:
+            value = int(raw)
+        except ValueError:
+            continue  # the service names the problem
+        if value > maximum or value < 1:
+            raise ApiError(
+                f"Invalid fields: limit (page sizes are 1 to {maximum}).",
+                status=422,
+                code="validation_failed",
+                details={"limit": [f"Must be between 1 and {maximum}."]},
+            )
+
+
+async def request_body(request: web.Request, cap: int):
+    """The body to forward: bytes when small, a stream when large; 413 above ``cap``."""
+    if not request.body_exists:
+        return None
+    length = request.content_length
+    if length is not None:
+        if length > cap:
+            raise ApiError(
+                f"The request body is too large (at most {cap} bytes).",
+                status=413,
+                code="payload_too_large",
+            )
+        if length <= BUFFER_LIMIT:
+            return await request.read()
+        return request.content.iter_chunked(CHUNK)
+    # Chunked upload without a length: read it, but never more than the cap.
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise ApiError(
+                f"The request body is too large (at most {cap} bytes).",
+                status=413,
+                code="payload_too_large",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def proxy(request: web.Request) -> web.StreamResponse:
+    """The catch-all handler: route, authenticate, authorise, limit, forward, stream back."""
+    rt = guard.runtime(request)
+    settings = rt.settings
+    path = request.path
+    route = resolve(path)
+    if route is None:
+        raise NotFound("No such resource.")
+    check_path(path)
+    if route.public:
+        await guard.limit_anonymous(request)
+        identity = None
+    else:
+        principal = await guard.authenticate(request)
+        guard.require_scope(principal, required_scope(request.method, route.segment, route.rest))
+        identity = rt.minter.token(principal)
+        if request.method == "GET":
+            check_page_size(request.query_string, settings.max_page_size)
+    cap = (
+        settings.max_upload_bytes
+        if route.segment in UPLOAD_SEGMENTS and request.method == "POST"
+        else settings.max_body_bytes
+    )
+    body = await request_body(request, cap)
+    request_id = request[REQUEST_ID_KEY]
+    headers = forward_headers(request, identity, request_id, settings.trust_forwarded)
+    if body is not None and not isinstance(body, bytes):
+        headers["Content-Length"] = str(request.content_length)
+    upstream = await rt.upstreams.request(
+        route.service, request.method, request.raw_path, headers, body
+    )
+    try:
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in STRIP_RESPONSE}
+        length = upstream.content_length
+        if length is not None and length <= BUFFER_LIMIT:
+            payload = await upstream.read()
+            response = web.Response(body=payload, status=upstream.status, headers=out_headers)
+            return response
+        response = web.StreamResponse(status=upstream.status, headers=out_headers)
+        if length is not None:
+            response.content_length = length
+        decorate(request, response)
+        await response.prepare(request)
+        async for chunk in upstream.content.iter_chunked(CHUNK):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+    finally:
+        upstream.release()

@@ -1,0 +1,184 @@
+"""Run HTTP apps inside the test process on free ports: the gateway (aiohttp), a fake upstream
+(aiohttp) and a real service's Flask app (werkzeug, threaded)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+from werkzeug.serving import make_server
+
+from servicekit.errors import ApiError
+from servicekit.identity import IDENTITY_HEADER, IdentityVerifier
+from servicekit.testing.servers import free_port
+
+SEEN = web.AppKey("seen", list)
+
+
+class AppThread:
+    """An aiohttp application served by its own event loop on a background thread."""
+
+    def __init__(self, make_app: Callable[[], web.Application]) -> None:
+        self.make_app = make_app
+        self.port = free_port()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="app-thread")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.app = self.make_app()
+            self._runner = web.AppRunner(self.app, access_log=None)
+            self.loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            self.loop.run_until_complete(site.start())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self._runner.cleanup())
+        self.loop.close()
+
+    def start(self) -> AppThread:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def call(self, coro, timeout: float = 30):
+        """Run a coroutine on the app's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self.loop is not None and self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(30)
+
+
+class WsgiThread:
+    """A WSGI app (a service's Flask app) on a threaded werkzeug server."""
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self) -> WsgiThread:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self._thread.join(30)
+
+
+def fake_upstream(public_pem: str, *, name: str = "fake") -> web.Application:
+    """A stand-in service: verifies the identity like servicekit does and echoes the request.
+
+    Special paths: ``.../slow`` sleeps 2 s; ``.../big.csv`` streams 3 MB of CSV; ``.../boom``
+    answers 503; ``/openapi.json`` serves a small document.
+    """
+    verifier = IdentityVerifier([public_pem])
+    app = web.Application(client_max_size=128 * 1024 * 1024)
+    app[SEEN] = []
+
+    async def openapi(_request):
+        return web.json_response(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": name, "version": "v1"},
+                "paths": {
+                    "/api/v1/orders": {
+                        "get": {
+                            "tags": ["Orders"],
+                            "operationId": "list_orders",
+                            "responses": {
+                                "200": {
+                                    "description": "OK",
+                                    "content": {
+                                        "application/json": {
+                                            "schema": {"$ref": "#/components/schemas/Page"}
+                                        }
+                                    },
+                                }
+                            },
+                        }
+                    },
+                    "/r/{token}": {"get": {"responses": {"302": {"description": "redirect"}}}},
+                    "/internal/only": {"get": {"responses": {"200": {"description": "x"}}}},
+                },
+                "components": {"schemas": {"Page": {"type": "object"}}},
+                "tags": [{"name": "Orders"}],
+            }
+        )
+
+    async def echo(request: web.Request):
+        identity = None
+        token = request.headers.get(IDENTITY_HEADER)
+        if request.path.startswith("/api/"):
+            try:
+                verified = verifier.verify(token)
+            except ApiError as error:
+                return web.json_response(
+                    {"error": {"status": 401, "code": error.code, "message": error.message}},
+                    status=401,
+                )
+            identity = {
+                "subject": verified.subject,
+                "kind": verified.kind,
+                "roles": sorted(verified.roles),
+                "scopes": sorted(verified.scopes),
+                "team": verified.team,
+            }
+        body = await request.read()
+        app[SEEN].append({"path": request.path_qs, "headers": dict(request.headers)})
+        if request.path.endswith("/slow"):
+            await asyncio.sleep(2)
+        if request.path.endswith("/boom"):
+            return web.json_response({"error": {"status": 503, "code": "x"}}, status=503)
+        if request.path.endswith("/big.csv"):
+            response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+            await response.prepare(request)
+            line = b"id,name,email\n" + b"0123456789abcdef,Customer name,someone@example.com\n" * 20
+            for _ in range(3000):
+                await response.write(line)
+            await response.write_eof()
+            return response
+        return web.Response(
+            text=json.dumps(
+                {
+                    "service": name,
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string,
+                    "identity": identity,
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "body_bytes": len(body),
+                    "items": [],
+                    "next_cursor": None,
+                }
+            ),
+            content_type="application/json",
+        )
+
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_route("*", "/{tail:.*}", echo)
+    return app
