@@ -1,0 +1,193 @@
+"""Gateway overhead: GET /api/v1/customers/{id} through the gateway vs. direct, same run.
+
+Starts the customer service (gunicorn, 2 workers) and the gateway (gunicorn, 2 aiohttp
+workers) as real processes on a fresh SQLite database, signs in through the gateway (a warm
+JWT), creates one customer, then measures with wrk (or a Python load generator when wrk is not
+installed):
+
+  throughput  many connections: requests/s direct and through the gateway, and their ratio
+  latency     a few connections (moderate load): p50/p99 direct and through the gateway
+
+The direct calls carry an identity minted with the same key the gateway uses. Rate limits stay
+on (every gateway request still runs its two GCRA upserts) with limits high enough not to refuse.
+
+    .venv/bin/python bench/gateway_bench.py [--duration 8] [--connections 32] [--moderate 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "gateway" / "tests"))
+
+from processes import Keys, Processes, create_user, start_customer, start_gateway  # noqa: E402
+
+from servicekit.identity import IDENTITY_HEADER, IdentitySigner  # noqa: E402
+
+EMAIL, PASSWORD = "bench@example.com", "bench-password-2026"
+
+
+def http(method: str, url: str, headers: dict, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def run_wrk(url: str, headers: dict, connections: int, duration: int) -> dict:
+    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def run_python(url: str, headers: dict, connections: int, duration: int) -> dict:
+    import aiohttp
+
+    async def main():
+        latencies: list[float] = []
+        failures = 0
+        stop = time.monotonic() + duration
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+            async def worker():
+                nonlocal failures
+                while time.monotonic() < stop:
+                    started = time.perf_counter()
+                    async with session.get(url) as response:
+                        await response.read()
+                        if response.status >= 400:
+                            failures += 1
+                    latencies.append((time.perf_counter() - started) * 1000)
+
+            await asyncio.gather(*(worker() for _ in range(connections)))
+        return latencies, failures
+
+    latencies, failures = asyncio.run(main())
+    latencies.sort()
+    return {
+        "rps": len(latencies) / duration,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[int(len(latencies) * 0.99)],
+        "non_2xx": failures,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--moderate", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--python", action="store_true", help="force the Python load generator")
+    args = parser.parse_args()
+    load = run_python if args.python or not shutil.which("wrk") else run_wrk
+    base = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    keys = Keys.generate()
+    with Processes(base) as group:
+        try:
+            customer = start_customer(group, keys)
+            gateway = start_gateway(
+                group,
+                keys,
+                {"customer": customer.url},
+                MMS_RATE_LIMIT_IDENTITY="100000000/60",
+                MMS_RATE_LIMIT_IP="100000000/60",
+                MMS_GATEWAY_ACCESS_LOG="true",
+            )
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        create_user(base, EMAIL, PASSWORD, ["admin"])
+        tokens = http(
+            "POST", gateway.url + "/api/v1/auth/login", {}, {"email": EMAIL, "password": PASSWORD}
+        )
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        created = http(
+            "POST",
+            gateway.url + "/api/v1/customers",
+            bearer,
+            {"kind": "company", "name": "Bench Trading Co."},
+        )
+        path = f"/api/v1/customers/{created['id']}"
+        signer = IdentitySigner(keys.private_pem, ttl_seconds=3600)
+        minted, _ = signer.mint(
+            f"user:{tokens['user']['id']}", "user", roles=["admin"], scopes=["*"]
+        )
+        direct = {IDENTITY_HEADER: minted}
+        # Warm both paths (connection pools, caches) before measuring.
+        load(customer.url + path, direct, 4, 1)
+        load(gateway.url + path, bearer, 4, 1)
+        results: dict[str, list[dict]] = {
+            "direct": [],
+            "gateway": [],
+            "direct_mod": [],
+            "gateway_mod": [],
+        }
+        for _ in range(args.rounds):
+            results["direct"].append(
+                load(customer.url + path, direct, args.connections, args.duration)
+            )
+            results["gateway"].append(
+                load(gateway.url + path, bearer, args.connections, args.duration)
+            )
+            results["direct_mod"].append(
+                load(customer.url + path, direct, args.moderate, args.duration)
+            )
+            results["gateway_mod"].append(
+                load(gateway.url + path, bearer, args.moderate, args.duration)
+            )
+
+    def best(name: str) -> dict:
+        return max(results[name], key=lambda r: r["rps"])
+
+    d, g, dm, gm = best("direct"), best("gateway"), best("direct_mod"), best("gateway_mod")
+    tool = "wrk" if load is run_wrk else "python"
+    print(f"gateway bench ({tool}, {args.duration}s x {args.rounds} rounds, best round shown)")
+    print(f"  GET {path}")
+    print(f"  {'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
+    for label, r in (
+        (f"direct    c={args.connections}", d),
+        (f"gateway   c={args.connections}", g),
+        (f"direct    c={args.moderate}", dm),
+        (f"gateway   c={args.moderate}", gm),
+    ):
+        print(f"  {label:<26}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['non_2xx']:>9}")
+    print(f"  throughput ratio gateway/direct (c={args.connections}): {g['rps'] / d['rps']:.2f}")
+    print(f"  throughput ratio gateway/direct (c={args.moderate}):  {gm['rps'] / dm['rps']:.2f}")
+    print(f"  added p50 at c={args.moderate}: {gm['p50'] - dm['p50']:+.2f} ms")
+    print(f"  added p99 at c={args.moderate}: {gm['p99'] - dm['p99']:+.2f} ms")
+    shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
