@@ -243,7 +243,7 @@ def test_deactivation_and_role_changes_reach_live_tokens(gateway, admin_headers)
 
 
 def test_me_cannot_change_roles_team_or_status(gateway):
-    headers, user = gateway.user_headers(("sales_rep",), team="east")
+    headers, _user = gateway.user_headers(("sales_rep",), team="east")
     for field, value in (
         ("roles", ["admin"]),
         ("team", "west"),
