@@ -95,6 +95,7 @@ class ServiceSettings:
     retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0)
     consumer_prefetch: int = 64
     consumer_concurrency: int = 1
+    consumer_batch_size: int = 100
     relay_batch_size: int = 500
     relay_idle_interval: float = 0.05
     identity_public_keys: tuple[str, ...] = ()
@@ -128,6 +129,7 @@ class ServiceSettings:
             retry_delays=tuple(float(x) for x in env_list("RETRY_DELAYS", ["1", "10", "60"])),
             consumer_prefetch=env_int("CONSUMER_PREFETCH", 64),
             consumer_concurrency=env_int(f"{upper}_CONSUMER_CONCURRENCY", 1),
+            consumer_batch_size=env_int("CONSUMER_BATCH_SIZE", 100),
             relay_batch_size=env_int("RELAY_BATCH_SIZE", 500),
             relay_idle_interval=env_float("RELAY_IDLE_INTERVAL", 0.05),
             identity_public_keys=keys,

@@ -129,6 +129,17 @@ class _Outcome:
     reason: str | None = None
 
 
+def trace_for(envelope: Envelope) -> Trace:
+    """The trace under which an event's effects (and the events they cause) are recorded."""
+    parent = valid_traceparent(envelope.headers.get("traceparent"))
+    return Trace(
+        request_id=new_id(),
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.event_id,
+        traceparent=child_traceparent(parent),
+    )
+
+
 def handle_envelope(
     consumer: str,
     envelope: Envelope,
@@ -136,14 +147,7 @@ def handle_envelope(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     """Run ``handler`` for one event exactly once per consumer (inbox), committing its effects."""
-    parent = valid_traceparent(envelope.headers.get("traceparent"))
-    trace = Trace(
-        request_id=new_id(),
-        correlation_id=envelope.correlation_id,
-        causation_id=envelope.event_id,
-        traceparent=child_traceparent(parent),
-    )
-    with bind_trace(trace), uow_factory() as uow:
+    with bind_trace(trace_for(envelope)), uow_factory() as uow:
         uow.claim_inbox(consumer, envelope)
         handler(envelope, uow)
         uow.commit()
@@ -164,10 +168,13 @@ class EventConsumer:
         concurrency: int = 1,
         max_backoff: float = 15.0,
         heartbeat: int = 20,
+        batch_size: int = 100,
     ) -> None:
         self.amqp_url = amqp_url
         self.heartbeat = heartbeat
+        self.batch_size = max(1, batch_size)
         self.sessions = 0
+        self._busy = 0
         self.topology = topology
         self.registry = registry
         self.uow_factory = uow_factory
@@ -183,7 +190,7 @@ class EventConsumer:
         self._generation = 0
         self._pending: deque[_Delivery] = deque()
         self._inflight: dict[int, _Delivery] = {}
-        self._results: deque[_Outcome] = deque()
+        self._results: deque[list[_Outcome]] = deque()
         self._results_lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -239,9 +246,11 @@ class EventConsumer:
             time.sleep(0.05)
             with self._results_lock:
                 while self._results:
-                    outcome = self._results.popleft()
-                    self._inflight.pop(id(outcome.delivery), None)
+                    for outcome in self._results.popleft():
+                        self._inflight.pop(id(outcome.delivery), None)
+                    self._busy -= 1
         self._inflight.clear()
+        self._busy = 0
 
     def _session(self) -> None:
         conn = connect(self.amqp_url, heartbeat=self.heartbeat)
@@ -301,21 +310,25 @@ class EventConsumer:
         if self._paused_until and now < self._paused_until:
             return
         self._paused_until = 0.0
-        while self._pending and len(self._inflight) < self.concurrency:
-            delivery = self._pending.popleft()
-            self._inflight[id(delivery)] = delivery
-            self._executor.submit(self._run_one, delivery)
+        while self._pending and self._busy < self.concurrency:
+            size = min(self.batch_size, len(self._pending))
+            batch = [self._pending.popleft() for _ in range(size)]
+            for delivery in batch:
+                self._inflight[id(delivery)] = delivery
+            self._busy += 1
+            self._executor.submit(self._run_batch, batch)
 
-    def _run_one(self, delivery: _Delivery) -> None:
+    def _run_batch(self, batch: list[_Delivery]) -> None:
         try:
-            outcome = self._process(delivery)
+            outcomes = self._process_batch(batch)
         except BaseException as exc:  # never lose a result, even for an unexpected failure
-            outcome = _Outcome(delivery, "retry", reason=f"{type(exc).__name__}: {exc}")
+            outcomes = [_Outcome(d, "retry", reason=f"{type(exc).__name__}: {exc}") for d in batch]
         with self._results_lock:
-            self._results.append(outcome)
+            self._results.append(outcomes)
         self._wake()
 
-    def _process(self, delivery: _Delivery) -> _Outcome:
+    def _prepare(self, delivery: _Delivery) -> _Outcome | tuple[Envelope, Handler]:
+        """Decode and check one message; an _Outcome when there is nothing to handle."""
         message = delivery.message
         try:
             body = json.loads(message.body)
@@ -334,6 +347,52 @@ class EventConsumer:
             if "no contract for" in str(exc):
                 return _Outcome(delivery, "skipped", envelope.event_type)
             return _Outcome(delivery, "park", envelope.event_type, f"contract violation: {exc}")
+        return envelope, handler
+
+    def _process_batch(self, batch: list[_Delivery]) -> list[_Outcome]:
+        """Handle a batch in one transaction; on any handler failure, one by one instead.
+
+        One commit per batch instead of per event is what lets a consumer keep up with the
+        relay. A failing handler rolls the whole batch back (its effects and the inbox rows), and
+        the batch is then handled message by message so that only the failing one is retried.
+        """
+        outcomes: list[_Outcome] = []
+        work: list[tuple[_Delivery, Envelope, Handler]] = []
+        for delivery in batch:
+            prepared = self._prepare(delivery)
+            if isinstance(prepared, _Outcome):
+                outcomes.append(prepared)
+            else:
+                work.append((delivery, *prepared))
+        if len(work) > 1:
+            try:
+                handled = []
+                with self.uow_factory() as uow:
+                    seen_before = uow.claim_inbox_batch(self.name, [e for _, e, _ in work])
+                    seen_now: set[str] = set()
+                    for delivery, envelope, handler in work:
+                        if envelope.event_id in seen_before or envelope.event_id in seen_now:
+                            handled.append(_Outcome(delivery, "duplicate", envelope.event_type))
+                            continue
+                        seen_now.add(envelope.event_id)
+                        with bind_trace(trace_for(envelope)):
+                            handler(envelope, uow)
+                            uow.stage_events()
+                        handled.append(_Outcome(delivery, "ok", envelope.event_type))
+                    uow.commit()
+                for (_, envelope, _), outcome in zip(work, handled, strict=True):
+                    if outcome.kind == "ok":
+                        self._observe_lag(envelope)
+                return outcomes + handled
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    return outcomes + [
+                        _Outcome(d, "infra", e.event_type, str(exc)[:300]) for d, e, _ in work
+                    ]
+                # fall through: find the failing message by handling them one at a time
+        return outcomes + [self._handle_one(d, e, h) for d, e, h in work]
+
+    def _handle_one(self, delivery: _Delivery, envelope: Envelope, handler: Handler) -> _Outcome:
         try:
             handle_envelope(self.name, envelope, handler, self.uow_factory)
         except DuplicateEvent:
@@ -361,33 +420,39 @@ class EventConsumer:
 
     def _settle(self, channel, side) -> None:
         with self._results_lock:
-            outcomes = list(self._results)
+            batches = list(self._results)
             self._results.clear()
-        for outcome in outcomes:
-            delivery = outcome.delivery
-            self._inflight.pop(id(delivery), None)
-            if delivery.generation != self._generation:
-                continue
-            tag = delivery.message.delivery_tag
-            metrics.EVENTS_HANDLED.labels(self.service, outcome.event_type, outcome.kind).inc()
-            if outcome.kind == "infra":
-                # Our database is down: keep the message, pause, try again — no retry budget used.
-                self._pending.appendleft(delivery)
+        for outcomes in batches:
+            self._busy -= 1
+            held: list[_Delivery] = []
+            for outcome in outcomes:
+                delivery = outcome.delivery
+                self._inflight.pop(id(delivery), None)
+                if delivery.generation != self._generation:
+                    continue
+                metrics.EVENTS_HANDLED.labels(self.service, outcome.event_type, outcome.kind).inc()
+                if outcome.kind == "infra":
+                    held.append(delivery)
+                    continue
+                if outcome.kind == "retry":
+                    self._retry_or_park(side, delivery.message, outcome)
+                elif outcome.kind == "park":
+                    self._park(side, delivery.message, outcome, self._attempt(delivery.message))
+                channel.basic_ack(delivery.message.delivery_tag)
+                self.last_progress = time.monotonic()
+            if held:
+                # Our database is down: keep the messages in order, pause, try again later —
+                # without using up their retry budget.
+                self._pending.extendleft(reversed(held))
                 self._paused_until = time.monotonic() + self._infra_backoff
                 log.warning(
                     "consumer_paused_database_unavailable",
                     seconds=self._infra_backoff,
-                    error=outcome.reason,
+                    held=len(held),
                 )
                 self._infra_backoff = min(self._infra_backoff * 2, self.max_backoff)
-                continue
-            self._infra_backoff = 0.5
-            if outcome.kind == "retry":
-                self._retry_or_park(side, delivery.message, outcome)
-            elif outcome.kind == "park":
-                self._park(side, delivery.message, outcome, self._attempt(delivery.message))
-            channel.basic_ack(tag)
-            self.last_progress = time.monotonic()
+            else:
+                self._infra_backoff = 0.5
 
     @staticmethod
     def _attempt(message: amqp.Message) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,7 @@ class UnitOfWork:
         self._repositories = repositories or {}
         self._explicit: list[tuple[int, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._staged: list[Envelope] = []
         self.session: Session | None = None
         self.published: list[Envelope] = []
 
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.session = self.db.write_session()
         self._explicit = []
         self._after_commit = []
+        self._staged = []
         self.published = []
         for name, factory in self._repositories.items():
             setattr(self, name, factory(self.session))
@@ -154,21 +156,64 @@ class UnitOfWork:
         except IntegrityError:
             raise DuplicateEvent(envelope.event_id) from None
 
+    def claim_inbox_batch(self, consumer: str, envelopes: list[Envelope]) -> set[str]:
+        """Record a batch in the inbox with two statements; return the ids already handled.
+
+        A concurrent consumer claiming one of the same events makes the commit fail on the
+        primary key, and the caller falls back to claiming one by one.
+        """
+        ids = [e.event_id for e in envelopes]
+        handled = set(
+            self.session.execute(
+                select(tables.inbox.c.event_id).where(
+                    tables.inbox.c.consumer == consumer, tables.inbox.c.event_id.in_(ids)
+                )
+            ).scalars()
+        )
+        fresh: dict[str, Envelope] = {}
+        for envelope in envelopes:
+            if envelope.event_id not in handled and envelope.event_id not in fresh:
+                fresh[envelope.event_id] = envelope
+        if fresh:
+            now = utcnow()
+            self.session.execute(
+                insert(tables.inbox),
+                [
+                    {
+                        "consumer": consumer,
+                        "event_id": e.event_id,
+                        "event_type": e.event_type,
+                        "received_at": now,
+                    }
+                    for e in fresh.values()
+                ],
+            )
+        return handled
+
     # -- commit -----------------------------------------------------------------------------
 
     def flush(self) -> None:
         self.session.flush()
 
-    def commit(self) -> list[Envelope]:
-        """Write outbox rows for every collected event and commit; return the envelopes."""
+    def stage_events(self) -> None:
+        """Turn the events collected so far into envelopes under the current trace.
+
+        ``commit`` does this itself; a consumer handling a batch of messages in one transaction
+        calls it after each message so every event carries the trace of the message it came
+        from.
+        """
         self.session.flush()
-        envelopes: list[Envelope] = []
         for event in self._collect():
             for outgoing in self._to_outgoing(event):
                 envelope = Envelope.new(outgoing, self.producer)
                 # Checked in JSON form: exactly what consumers will receive.
                 validate_event(envelope.event_type, envelope.version, envelope.data)
-                envelopes.append(envelope)
+                self._staged.append(envelope)
+
+    def commit(self) -> list[Envelope]:
+        """Write outbox rows for every collected event and commit; return the envelopes."""
+        self.stage_events()
+        envelopes, self._staged = self._staged, []
         self._write_outbox(envelopes)
         self._record_idempotency()
         self.session.commit()
@@ -181,6 +226,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._explicit = []
+        self._staged = []
 
     def _record_idempotency(self) -> None:
         pending = pending_idempotency.get()

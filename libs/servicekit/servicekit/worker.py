@@ -111,6 +111,7 @@ class Worker:
                 prefetch=settings.consumer_prefetch,
                 concurrency=settings.consumer_concurrency,
                 heartbeat=settings.amqp_heartbeat,
+                batch_size=settings.consumer_batch_size,
             )
             if registry is not None and registry.bindings()
             else None
