@@ -1,0 +1,1 @@
+"""Tables of the analytics database and the SQL helpers projections write with."""

@@ -1,0 +1,1 @@
+"""HTTP: the /api/v1/analytics blueprint, its parameters, and JSON/CSV/SVG/PNG rendering."""

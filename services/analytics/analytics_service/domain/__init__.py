@@ -1,0 +1,1 @@
+"""Pure analytics logic: periods, money allocation, RFM and CLV models, forecasting."""

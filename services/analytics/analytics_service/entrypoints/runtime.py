@@ -1,0 +1,41 @@
+"""Build the analytics service's runtime from the environment (no I/O until first use)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analytics_service.integration.incoming import registry
+from analytics_service.integration.outgoing import to_integration
+from servicekit.config import ServiceSettings, env_float
+from servicekit.runtime import ServiceRuntime
+from servicekit.scheduler import Job
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def jobs_for(rt: ServiceRuntime) -> list[Job]:
+    from analytics_service.service.scoring import recompute_scores
+
+    def score():
+        recompute_scores(rt.db, rt.uow, rt.settings.base_currency)
+
+    return [
+        Job(
+            "score-customers",
+            env_float("ANALYTICS_SCORING_INTERVAL", 3600.0),
+            score,
+            lease=3600,
+        )
+    ]
+
+
+def build(settings: ServiceSettings | None = None, **overrides) -> ServiceRuntime:
+    settings = settings or ServiceSettings.load("analytics", **overrides)
+    rt = ServiceRuntime.build(
+        settings,
+        to_integration=to_integration,
+        migrations_dir=MIGRATIONS,
+        registry=registry,
+    )
+    rt.jobs = jobs_for(rt)
+    return rt

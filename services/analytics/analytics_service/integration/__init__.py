@@ -1,0 +1,1 @@
+"""Contract events in (every consumed type, bound explicitly) and out (customer scores)."""

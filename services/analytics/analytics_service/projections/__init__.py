@@ -1,0 +1,1 @@
+"""Projections: events folded into fact tables and rollups (see framework.py)."""

@@ -1,0 +1,1 @@
+"""Read side: the reports, the scoring job, ingestion and rebuild."""
