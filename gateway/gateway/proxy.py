@@ -68,6 +68,7 @@ STRIP_RESPONSE = frozenset(
         "set-cookie",
     }
 )
+FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 BUFFER_LIMIT = 256 * 1024
 CHUNK = 64 * 1024
 _LIMIT_PARAM = re.compile(r"(?:^|&)limit=([^&]*)")
@@ -164,6 +165,13 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if route is None:
         raise NotFound("No such resource.")
     check_path(path)
+    if request.method not in FORWARDED_METHODS:
+        raise ApiError(
+            f"{request.method} is not allowed here.",
+            status=405,
+            code="method_not_allowed",
+            headers={"Allow": ", ".join(sorted(FORWARDED_METHODS))},
+        )
     if route.public:
         await guard.limit_anonymous(request)
         identity = None
