@@ -142,3 +142,11 @@ def gateway(start_gateway) -> Gateway:
 @pytest.fixture
 def admin_headers(gateway) -> dict:
     return gateway.user_headers(("admin",))[0]
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report so fixtures can show process logs when a test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
