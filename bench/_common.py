@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("MMS_LOG_LEVEL", "WARNING")
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -488,6 +488,16 @@ class SegmentRepository:
             ).scalars()
         )
 
+    def memberships_of(self, customer_ids: list[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for segment_id, customer_id in self.session.execute(
+            select(t.segment_members.c.segment_id, t.segment_members.c.customer_id).where(
+                t.segment_members.c.customer_id.in_(customer_ids)
+            )
+        ):
+            out.setdefault(customer_id, set()).add(segment_id)
+        return out
+
     def add_members(self, segment_id: str, customer_ids: list[str], at: datetime) -> None:
         if customer_ids:
             self.session.execute(

@@ -16,7 +16,7 @@ from customer_service.domain.attributes import validate_attributes
 from customer_service.domain.errors import DomainError, InvalidValue, NotFound, StateConflict
 from customer_service.domain.imports import POLICIES, ImportJob, check_header, row_to_profile
 from customer_service.domain.model import Customer
-from customer_service.service.segmenting import refresh_memberships
+from customer_service.service.segmenting import refresh_memberships_many
 from servicekit.identity import Identity
 
 CHUNK = 1000
@@ -160,6 +160,7 @@ def _chunk(uow, job: ImportJob, columns, rows, definitions) -> None:
     by_phone = uow.customers.contact_point_owners("phone", phones)
     seen_in_file: dict[str, str] = {}
     to_insert: list[Customer] = []
+    updated: list[Customer] = []
     for line, customer in parsed:
         keys = [f"e:{e.address}" for e in customer.emails] + [
             f"p:{p.number}" for p in customer.phones
@@ -181,7 +182,7 @@ def _chunk(uow, job: ImportJob, columns, rows, definitions) -> None:
             try:
                 if existing.is_active and existing.update(changes):
                     uow.customers.save(existing)
-                    refresh_memberships(uow, existing)
+                    updated.append(existing)
                 job.updated += 1
             except DomainError as exc:
                 job.fail_row(line, str(exc))
@@ -190,8 +191,8 @@ def _chunk(uow, job: ImportJob, columns, rows, definitions) -> None:
             seen_in_file[key] = customer.id
         to_insert.append(customer)
     uow.customers.add_many(to_insert)
-    for customer in to_insert:
-        refresh_memberships(uow, customer)
+    refresh_memberships_many(uow, to_insert, fresh=True)
+    refresh_memberships_many(uow, updated)
     job.created += len(to_insert)
 
 
