@@ -1,0 +1,1 @@
+"""After-sales support: tickets, complaints, returns, SLAs on business calendars, surveys."""

@@ -1,0 +1,1 @@
+"""HTTP: flask-smorest blueprints, schemas and the public survey page."""

@@ -1,0 +1,1 @@
+"""Plain Python: tickets, SLA clocks, business calendars, surveys, returns and their rules."""

@@ -1,0 +1,1 @@
+"""Events: domain events to contracts (outgoing); other services' events to commands."""
