@@ -1,0 +1,1 @@
+"""HTTP: flask-smorest blueprints and marshmallow schemas."""

@@ -1,0 +1,1 @@
+"""HTTP request and response schemas (DTOs, not the domain)."""

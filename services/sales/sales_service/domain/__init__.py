@@ -1,0 +1,1 @@
+"""Plain Python: entities, value objects, rules, state transitions, domain events."""
