@@ -1,0 +1,1 @@
+"""Campaign service: plan campaigns, reach segments by email, measure what they earned."""

@@ -1,0 +1,1 @@
+"""HTTP: the /api/v1 blueprints and the public token links (/r/, /unsubscribe/, /f/)."""

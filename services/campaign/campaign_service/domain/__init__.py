@@ -1,0 +1,1 @@
+"""Plain Python: campaigns, templates, audiences, tracking rules, attribution, coupons, research."""

@@ -1,0 +1,1 @@
+"""How the service starts: the api (wsgi), the worker and the operator CLI."""

@@ -1,0 +1,1 @@
+"""Events out (domain event -> contract) and in (other services' events -> commands)."""
