@@ -108,7 +108,8 @@ def service_cli(
     @click.option("--bind", default=None, help="host:port (default from MMS_<SERVICE>_PORT)")
     @click.option("--workers", type=int, default=None)
     def api(bind, workers):
-        args = ["gunicorn", "-c", _gunicorn_config()]
+        # The gunicorn of this interpreter's environment, whatever PATH says.
+        args = [sys.executable, "-m", "gunicorn", "-c", _gunicorn_config()]
         if bind:
             args += ["--bind", bind]
         if workers:
