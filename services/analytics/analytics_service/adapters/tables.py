@@ -40,7 +40,7 @@ def _day_columns(prefix: str) -> list[Column]:
     ]
 
 
-# -- the archive: every consumed envelope, the source of every rebuild -----------------------------
+# -- the archive: every consumed envelope, the source of every rebuild ---------------------------
 
 event_archive = Table(
     "event_archive",
@@ -64,7 +64,7 @@ event_archive = Table(
     Index("ix_event_archive_subject", "subject_id"),
 )
 
-# -- customers -------------------------------------------------------------------------------------
+# -- customers ------------------------------------------------------------------------------------
 
 customers = Table(
     "customers",
@@ -135,7 +135,7 @@ interactions = Table(
     Index("ix_interactions_actor_day", "actor_id", "occurred_day"),
 )
 
-# -- sales: orders, their lines, revenue rollups, customer value, cohorts --------------------------
+# -- sales: orders, their lines, revenue rollups, customer value, cohorts -------------------------
 
 orders = Table(
     "orders",
@@ -272,7 +272,7 @@ cohort_cells = Table(
     Column("revenue", Amount(), nullable=False),
 )
 
-# -- leads, opportunities, pipelines, targets, tasks, channels, quotes -----------------------------
+# -- leads, opportunities, pipelines, targets, tasks, channels, quotes ----------------------------
 
 leads = Table(
     "leads",
@@ -351,6 +351,7 @@ opportunity_versions = Table(
     Column("stage_id", String(ID)),
     Column("stage_name", String(100)),
     Column("probability", Integer),
+    Column("forecast_category", String(20)),
     Column("base_amount", Amount()),
     Column("weighted_amount", Amount()),
     Column("expected_close_date", Date),
@@ -459,7 +460,7 @@ quotes = Table(
     Index("ix_quotes_created_day", "created_day"),
 )
 
-# -- campaigns, spend, attribution, messages, coupons, touchpoints ---------------------------------
+# -- campaigns, spend, attribution, messages, coupons, touchpoints --------------------------------
 
 campaigns = Table(
     "campaigns",
@@ -653,7 +654,7 @@ touchpoints = Table(
     Index("ix_touchpoints_campaign_day", "campaign_id", "occurred_day"),
 )
 
-# -- support ---------------------------------------------------------------------------------------
+# -- support --------------------------------------------------------------------------------------
 
 tickets = Table(
     "tickets",
@@ -742,7 +743,7 @@ survey_responses = Table(
     Index("ix_survey_responses_answered_day", "answered_day"),
 )
 
-# -- scores (derived by the scoring job, not by events) --------------------------------------------
+# -- scores (derived by the scoring job, not by events) -------------------------------------------
 
 customer_scores = Table(
     "customer_scores",

@@ -117,6 +117,7 @@ class OpportunitiesProjection(FactProjection):
                     "stage_id": data["stage_id"],
                     "stage_name": clip(data.get("stage_name"), 100),
                     "probability": data["probability"],
+                    "forecast_category": data["forecast_category"],
                     "base_amount": q4(Decimal(data["base_amount"]["amount"])),
                     "weighted_amount": _weighted(data),
                     "expected_close_date": _close_date(data),

@@ -419,6 +419,7 @@ def upgrade() -> None:
         sa.Column("stage_id", sa.String(length=36), nullable=True),
         sa.Column("stage_name", sa.String(length=100), nullable=True),
         sa.Column("probability", sa.Integer(), nullable=True),
+        sa.Column("forecast_category", sa.String(length=20), nullable=True),
         sa.Column("base_amount", Amount(), nullable=True),
         sa.Column("weighted_amount", Amount(), nullable=True),
         sa.Column("expected_close_date", sa.Date(), nullable=True),
