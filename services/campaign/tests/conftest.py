@@ -235,3 +235,87 @@ class Feeder:
 @pytest.fixture
 def feed(rt):
     return Feeder(rt)
+
+
+@pytest.fixture
+def outbox(rt):
+    """``outbox("campaign.message.sent")`` -> the data of every such event written so far."""
+    import json
+
+    from sqlalchemy import select
+
+    from servicekit import tables
+
+    def read(event_type: str | None = None) -> list[dict]:
+        query = select(tables.outbox.c.event_type, tables.outbox.c.payload).order_by(
+            tables.outbox.c.id
+        )
+        with rt.db.session() as session:
+            rows = session.execute(query).all()
+        return [
+            json.loads(payload)["data"]
+            for kind, payload in rows
+            if event_type is None or kind == event_type
+        ]
+
+    return read
+
+
+@pytest.fixture
+def send_job(rt, smtp_sink):
+    """Run the send job once against the SMTP sink; returns messages handled."""
+    from campaign_service.service import sending
+
+    def run(*, mailer=None, now=None):
+        mail = MailSettings(host=smtp_sink.host, port=smtp_sink.port, sender="Lin Tea <n@mms.test>")
+        return sending.run_send_job(
+            rt.uow,
+            rt.extras["campaign"],
+            mail,
+            rt.extras["signer"],
+            rt.settings.public_base_url,
+            mailer=mailer,
+        )
+
+    return run
+
+
+@pytest.fixture
+def email_campaign(admin):
+    """Create (and optionally launch) an email campaign through the API."""
+
+    def make(segment_ids, *, launch=True, template=None, variants=None, **extra):
+        if variants is None:
+            template_id = (
+                template
+                or admin.post(
+                    "/api/v1/templates",
+                    json={
+                        "name": "T",
+                        "subject": "Hello {{ first_name }}",
+                        "html": '<p>Hi {{ first_name }} <a href="https://shop.example.com/a">a</a>'
+                        ' <a href="https://shop.example.com/b">b</a> {{ coupon_code }}</p>',
+                        "defaults": {"first_name": "friend", "coupon_code": ""},
+                    },
+                ).json["id"]
+            )
+            variants = [{"name": "A", "split_percent": 100, "template_id": template_id}]
+        response = admin.post(
+            "/api/v1/campaigns",
+            json={
+                "name": extra.pop("name", "Campaign"),
+                "channel": extra.pop("channel", "email"),
+                "segment_ids": segment_ids,
+                "variants": variants,
+                **extra,
+            },
+        )
+        assert response.status_code == 201, response.json
+        campaign = response.json
+        if launch:
+            launched = admin.post(f"/api/v1/campaigns/{campaign['id']}/launch")
+            assert launched.status_code == 200, launched.json
+            campaign = launched.json
+        return campaign
+
+    return make

@@ -56,8 +56,13 @@ def test_send_track_and_unsubscribe(rt, client, admin, feed, smtp_sink):
     feed.customer(email="bounce-1@example.com", segments=(segment,))
     coupon = admin.post(
         "/api/v1/coupons",
-        json={"name": "10%", "mode": "shared", "code": "TEA10", "discount_kind": "percent",
-              "value": "10"},
+        json={
+            "name": "10%",
+            "mode": "shared",
+            "code": "TEA10",
+            "discount_kind": "percent",
+            "value": "10",
+        },
     ).json
     template_id = make_template(admin)
     created = admin.post(
@@ -130,8 +135,12 @@ def test_send_track_and_unsubscribe(rt, client, admin, feed, smtp_sink):
     path = urlsplit(https_unsubscribe).path
     page = client.get(path)
     assert page.status_code == 200 and b"<form" in page.data
-    assert rt.db.session().execute(select(t.suppressions).where(
-        t.suppressions.c.reason == "unsubscribed")).first() is None
+    assert (
+        rt.db.session()
+        .execute(select(t.suppressions).where(t.suppressions.c.reason == "unsubscribed"))
+        .first()
+        is None
+    )
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200
     again = client.post(path, data={"List-Unsubscribe": "One-Click"})

@@ -58,7 +58,7 @@ _BOTS = re.compile(
 class Verdict:
     machine: bool
     reason: str | None = None
-    kind: str | None = None  # proxy | scanner | bot | timing | method
+    kind: str | None = None  # proxy | scanner | bot | empty | timing | method
 
     @property
     def may_unsubscribe(self) -> bool:
@@ -75,7 +75,7 @@ def classify_agent(user_agent: str | None, method: str = "GET", *, opening: bool
         return Verdict(True, "head_request", "method")
     agent = (user_agent or "").strip()
     if not agent:
-        return Verdict(True, "empty_user_agent", "bot")
+        return Verdict(True, "empty_user_agent", "empty")
     for name, pattern in _PROXIES:
         if pattern.search(agent):
             return Verdict(True, f"known_proxy:{name}", "proxy")
