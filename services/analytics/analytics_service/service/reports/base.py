@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, type_coerce
+from sqlalchemy import func, literal, literal_column, type_coerce
 
 from analytics_service.domain import periods
 from analytics_service.domain.money import ZERO, q2
@@ -171,6 +171,16 @@ def epoch_seconds(session, column):
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", column)
     return (func.julianday(column) - 2440587.5) * 86400.0
+
+
+# Inline (not bound) so that the same expression in SELECT and GROUP BY is the same text to
+# PostgreSQL; bound parameters would be two different placeholders.
+EMPTY = literal_column("''")
+
+
+def nz(column):
+    """The column with NULL read as the empty key."""
+    return func.coalesce(column, EMPTY)
 
 
 def sum_amount(column):

@@ -27,6 +27,7 @@ from analytics_service.service.reports.base import (
     Series,
     as_float,
     money,
+    nz,
     per,
     ratio,
     sum_amount,
@@ -315,7 +316,7 @@ def clv(session: Session, query: ReportQuery, currency: str) -> Report:
         return _top_customers(session, query, currency, source, conditions)
     key = {
         "segment": s.segment,
-        "country": func.coalesce(t.customers.c.country, ""),
+        "country": nz(t.customers.c.country),
         "cohort": s.first_order_day,
     }[query.dimension]
     found = session.execute(

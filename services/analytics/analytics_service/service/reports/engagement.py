@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
 from analytics_service.projections.messages import ENGAGEMENT_MEASURES
 from analytics_service.service.reports import labels as lb
 from analytics_service.service.reports.base import (
+    EMPTY,
     Chart,
     Column,
     Report,
@@ -27,6 +28,7 @@ from analytics_service.service.reports.base import (
     all_periods,
     as_float,
     fold_period,
+    nz,
     period_cells,
     period_columns,
     ratio,
@@ -50,9 +52,7 @@ RATES = {
 def report(session: Session, query: ReportQuery, currency: str) -> Report:
     e = t.engagement_daily.c
     bucket = e[stored_granularity(query.granularity)]
-    key = {"total": literal(""), "campaign": e.campaign_id, "variant": e.variant_id}[
-        query.dimension
-    ]
+    key = {"total": EMPTY, "campaign": e.campaign_id, "variant": e.variant_id}[query.dimension]
     conditions = [e.day >= query.start, e.day <= query.end]
     if "campaign" in query.filters:
         conditions.append(e.campaign_id.in_(query.filters["campaign"]))
@@ -145,9 +145,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
 def _unsubscribes(session: Session, query: ReportQuery, cells) -> None:
     u, m = t.unsubscribes.c, t.messages.c
     bucket = u[f"at_{stored_granularity(query.granularity)}"]
-    key = {"total": literal(""), "campaign": u.campaign_id, "variant": m.variant_id}[
-        query.dimension
-    ]
+    key = {"total": EMPTY, "campaign": u.campaign_id, "variant": m.variant_id}[query.dimension]
     source = t.unsubscribes.outerjoin(t.messages, m.message_id == u.message_id)
     conditions = [u.at_day >= query.start, u.at_day <= query.end, u.campaign_id.is_not(None)]
     if "campaign" in query.filters:
@@ -155,10 +153,10 @@ def _unsubscribes(session: Session, query: ReportQuery, cells) -> None:
     if "variant" in query.filters:
         conditions.append(m.variant_id.in_(query.filters["variant"]))
     for period, k, count in session.execute(
-        select(bucket, func.coalesce(key, ""), func.count())
+        select(bucket, nz(key), func.count())
         .select_from(source)
         .where(*conditions)
-        .group_by(bucket, func.coalesce(key, ""))
+        .group_by(bucket, nz(key))
     ):
         found = cells.get((fold_period(period, query.granularity), k))
         if found is None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
 from analytics_service.service.reports import labels as lb
 from analytics_service.service.reports.base import (
+    EMPTY,
     Chart,
     Column,
     Report,
@@ -26,6 +27,7 @@ from analytics_service.service.reports.base import (
     days,
     epoch_seconds,
     money,
+    nz,
     ratio,
     sum_amount,
     top_keys,
@@ -39,7 +41,7 @@ STEPS = ("leads", "qualified", "opportunities", "won")
 def report(session: Session, query: ReportQuery, currency: str) -> Report:
     ld, op = t.leads.c, t.opportunities.c
     columns = {
-        "total": literal(""),
+        "total": EMPTY,
         "source": ld.source,
         "campaign": ld.campaign_id,
         "rep": ld.owner_id,
@@ -47,7 +49,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
         "country": ld.country,
         "region": ld.region,
     }
-    key = func.coalesce(columns[query.dimension], "")
+    key = nz(columns[query.dimension])
     qualified = (ld.qualified_at.is_not(None)) | (ld.converted_at.is_not(None))
     converted = ld.converted_at.is_not(None)
     won = op.status == "won"

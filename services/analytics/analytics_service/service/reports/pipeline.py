@@ -12,13 +12,14 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
 from analytics_service.domain.money import ZERO
 from analytics_service.service.reports import labels as lb
 from analytics_service.service.reports.base import (
+    EMPTY,
     Chart,
     Column,
     Report,
@@ -30,6 +31,7 @@ from analytics_service.service.reports.base import (
     fold_period,
     median,
     money,
+    nz,
     per,
     period_cells,
     period_columns,
@@ -58,7 +60,7 @@ def _columns(source):
         "team": c.owner_team,
         "pipeline": c.pipeline_id,
         "forecast_category": c.forecast_category,
-        "total": literal(""),
+        "total": EMPTY,
     }
 
 
@@ -116,7 +118,7 @@ def snapshot(session: Session, query: ReportQuery, currency: str) -> Report:
     c = source.c
     statement = (
         base.add_columns(
-            func.coalesce(key, "").label("key"),
+            nz(key).label("key"),
             func.count().label("opportunities"),
             sum_amount(c.base_amount).label("amount"),
             sum_amount(c.weighted_amount).label("weighted"),
@@ -124,7 +126,7 @@ def snapshot(session: Session, query: ReportQuery, currency: str) -> Report:
             func.max(c.stage_name).label("stage_name"),
         )
         .where(*_filters(source, query))
-        .group_by(func.coalesce(key, ""))
+        .group_by(nz(key))
     )
     found = session.execute(statement).all()
     cells = {
@@ -201,7 +203,7 @@ def forecast(session: Session, query: ReportQuery, currency: str) -> Report:
     open_rows = session.execute(
         select(
             bucket_column.label("bucket"),
-            func.coalesce(key, "").label("key"),
+            nz(key).label("key"),
             func.count().label("opportunities"),
             sum_amount(c.base_amount).label("amount"),
             sum_amount(c.weighted_amount).label("weighted"),
@@ -213,7 +215,7 @@ def forecast(session: Session, query: ReportQuery, currency: str) -> Report:
             c.expected_close_date <= query.end,
             *_filters(o, query),
         )
-        .group_by(bucket_column, func.coalesce(key, ""))
+        .group_by(bucket_column, nz(key))
     ).all()
     closed_bucket = {"day": c.closed_day, "week": c.closed_week}.get(
         query.granularity, c.closed_month
@@ -221,7 +223,7 @@ def forecast(session: Session, query: ReportQuery, currency: str) -> Report:
     won_rows = session.execute(
         select(
             closed_bucket.label("bucket"),
-            func.coalesce(key, "").label("key"),
+            nz(key).label("key"),
             func.count().label("won"),
             sum_amount(c.base_amount).label("won_amount"),
             func.max(c.stage_name).label("stage_name"),
@@ -232,7 +234,7 @@ def forecast(session: Session, query: ReportQuery, currency: str) -> Report:
             c.closed_day <= query.end,
             *_filters(o, query),
         )
-        .group_by(closed_bucket, func.coalesce(key, ""))
+        .group_by(closed_bucket, nz(key))
     ).all()
     empty = {"opportunities": 0, "amount": ZERO, "weighted": ZERO, "won": 0, "won_amount": ZERO}
     cells: dict[tuple, dict] = defaultdict(lambda: dict(empty))

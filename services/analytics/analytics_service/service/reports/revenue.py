@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal, select, true
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
@@ -22,6 +22,7 @@ from analytics_service.domain.errors import InvalidQuery
 from analytics_service.domain.money import ZERO
 from analytics_service.service.reports import labels as lb
 from analytics_service.service.reports.base import (
+    EMPTY,
     Chart,
     Column,
     Report,
@@ -30,6 +31,7 @@ from analytics_service.service.reports.base import (
     all_periods,
     fold_period,
     money,
+    nz,
     per,
     period_cells,
     period_columns,
@@ -103,7 +105,7 @@ def _fact_source(query: ReportQuery):
             and_(t.segment_members.c.customer_id == resolved, t.segment_members.c.member == true()),
         )
     columns = {
-        "total": literal(""),
+        "total": EMPTY,
         "channel": o.c.channel,
         "region": o.c.region,
         "rep": o.c.owner_id,
@@ -153,7 +155,7 @@ def revenue_cells(session: Session, query: ReportQuery) -> dict[tuple, dict[str,
     source, measures, bucket, day, key, conditions = (
         _rollup_source(query) if rollup else _fact_source(query)
     )
-    selected = [bucket.label("bucket"), func.coalesce(key, "").label("key")]
+    selected = [bucket.label("bucket"), nz(key).label("key")]
     for name, column in measures.items():
         if name in COUNTS:
             selected.append(func.coalesce(func.sum(column), 0).label(name))
@@ -163,7 +165,7 @@ def revenue_cells(session: Session, query: ReportQuery) -> dict[tuple, dict[str,
         select(*selected)
         .select_from(source)
         .where(day >= query.start, day <= query.end, *conditions)
-        .group_by(bucket, func.coalesce(key, ""))
+        .group_by(bucket, nz(key))
     )
     cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for count, row in enumerate(session.execute(statement), start=1):

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, select, true
+from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
 from analytics_service.service.reports import labels as lb
 from analytics_service.service.reports.base import (
+    EMPTY,
     Chart,
     Column,
     Report,
@@ -30,6 +31,7 @@ from analytics_service.service.reports.base import (
     as_float,
     fold_period,
     hours,
+    nz,
     period_cells,
     period_columns,
     ratio,
@@ -71,7 +73,7 @@ TICKET_MEASURES = (
 def _ticket_columns():
     k = t.tickets.c
     return {
-        "total": literal(""),
+        "total": EMPTY,
         "channel": k.channel,
         "priority": k.priority,
         "category": k.category,
@@ -87,7 +89,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
     k = t.tickets.c
     columns = _ticket_columns()
     bucket = k[f"opened_{stored_granularity(query.granularity)}"]
-    key = func.coalesce(columns[query.dimension], "")
+    key = nz(columns[query.dimension])
     breached = exists().where(t.sla_breaches.c.ticket_id == k.ticket_id)
     resolved = k.resolved_at.is_not(None)
     statement = (
@@ -279,13 +281,13 @@ SATISFACTION_MEASURES = (
 def satisfaction(session: Session, query: ReportQuery, currency: str) -> Report:
     sr = t.survey_responses.c
     columns = {
-        "total": literal(""),
+        "total": EMPTY,
         "agent": sr.agent_id,
         "group": sr.group_id,
         "source": sr.source,
     }
     bucket = sr[f"answered_{stored_granularity(query.granularity)}"]
-    key = func.coalesce(columns[query.dimension], "")
+    key = nz(columns[query.dimension])
     is_csat = sr.kind == "csat"
     is_nps = sr.kind == "nps"
     statement = (
@@ -381,7 +383,7 @@ def satisfaction(session: Session, query: ReportQuery, currency: str) -> Report:
 def _surveys_sent(session, query, columns) -> dict:
     sr = t.survey_responses.c
     bucket = sr[f"sent_{stored_granularity(query.granularity)}"]
-    key = func.coalesce(columns[query.dimension], "")
+    key = nz(columns[query.dimension])
     found = defaultdict(int)
     for period, k, count in session.execute(
         select(bucket, key, func.count())
