@@ -30,8 +30,9 @@ def statuses(rt, campaign_id):
         )
 
 
-def test_temporary_failures_are_retried_then_soft_bounce(rt, feed, email_campaign, send_job,
-                                                         outbox, smtp_sink):
+def test_temporary_failures_are_retried_then_soft_bounce(
+    rt, feed, email_campaign, send_job, outbox, smtp_sink
+):
     segment = feed.segment()
     feed.customer(email="tempfail-1@example.com", segments=(segment,))
     feed.customer(email="ok@example.com", segments=(segment,))
@@ -82,8 +83,9 @@ class CrashAfterHandOff:
         self.inner.close()
 
 
-def test_a_crash_never_leads_to_a_second_message(rt, feed, email_campaign, send_job, smtp_sink,
-                                                  admin):
+def test_a_crash_never_leads_to_a_second_message(
+    rt, feed, email_campaign, send_job, smtp_sink, admin
+):
     segment = feed.segment()
     for i in range(50):
         feed.customer(email=f"c{i}@example.com", segments=(segment,))
@@ -112,8 +114,9 @@ def test_running_the_job_again_sends_nothing_twice(rt, feed, email_campaign, sen
     assert len(smtp_sink.messages) == 3
 
 
-def test_pause_holds_the_send_and_resume_continues(rt, feed, email_campaign, send_job, smtp_sink,
-                                                   admin):
+def test_pause_holds_the_send_and_resume_continues(
+    rt, feed, email_campaign, send_job, smtp_sink, admin
+):
     segment = feed.segment()
     feed.customer(email="p@example.com", segments=(segment,))
     campaign = email_campaign([segment])
@@ -124,8 +127,7 @@ def test_pause_holds_the_send_and_resume_continues(rt, feed, email_campaign, sen
     assert send_job() == 1
 
 
-def test_cancel_stops_unsent_messages(rt, feed, email_campaign, send_job, smtp_sink, admin,
-                                      outbox):
+def test_cancel_stops_unsent_messages(rt, feed, email_campaign, send_job, smtp_sink, admin, outbox):
     segment = feed.segment()
     feed.customer(email="q@example.com", segments=(segment,))
     campaign = email_campaign([segment])
@@ -154,17 +156,19 @@ def test_consent_is_checked_again_at_send_time(rt, feed, email_campaign, send_jo
 
 
 @pytest.mark.parametrize("settings_overrides", [{"frequency_cap": 1}])
-def test_frequency_cap_and_suppressions_leave_people_out(rt, feed, email_campaign, send_job,
-                                                         admin):
+def test_frequency_cap_and_suppressions_leave_people_out(rt, feed, email_campaign, send_job, admin):
     segment = feed.segment()
     feed.customer(email="a@example.com", segments=(segment,))
     feed.customer(email="bounce-x@example.com", segments=(segment,))
     feed.customer(email="manual@example.com", segments=(segment,))
     first = email_campaign([segment], name="First")
     send_job()
-    assert admin.post(
-        "/api/v1/suppressions", json={"address": "Manual@Example.com", "note": "asked by phone"}
-    ).status_code == 201
+    assert (
+        admin.post(
+            "/api/v1/suppressions", json={"address": "Manual@Example.com", "note": "asked by phone"}
+        ).status_code
+        == 201
+    )
     second = email_campaign([segment], name="Second")
     send_job()
     excluded = admin.get(f"/api/v1/campaigns/{second['id']}/send").json["excluded"]
@@ -174,16 +178,20 @@ def test_frequency_cap_and_suppressions_leave_people_out(rt, feed, email_campaig
     assert admin.get(f"/api/v1/campaigns/{first['id']}/send").json["recipients"] == 3
 
 
-def test_ab_test_with_held_audience_and_winner_by_clicks(rt, client, feed, admin, send_job,
-                                                         smtp_sink, outbox):
+def test_ab_test_with_held_audience_and_winner_by_clicks(
+    rt, client, feed, admin, send_job, smtp_sink, outbox
+):
     segment = feed.segment()
     for i in range(20):
         feed.customer(email=f"ab{i}@example.com", segments=(segment,))
     templates = [
         admin.post(
             "/api/v1/templates",
-            json={"name": name, "subject": subject,
-                  "html": '<p><a href="https://shop.example.com/x">x</a></p>'},
+            json={
+                "name": name,
+                "subject": subject,
+                "html": '<p><a href="https://shop.example.com/x">x</a></p>',
+            },
         ).json["id"]
         for name, subject in (("A", "Subject A"), ("B", "Subject B"))
     ]
@@ -197,8 +205,11 @@ def test_ab_test_with_held_audience_and_winner_by_clicks(rt, client, feed, admin
                 {"name": "A", "split_percent": 50, "template_id": templates[0]},
                 {"name": "B", "split_percent": 50, "template_id": templates[1]},
             ],
-            "ab_test": {"winner_metric": "clicks", "test_share_percent": 40,
-                        "test_duration_hours": 4},
+            "ab_test": {
+                "winner_metric": "clicks",
+                "test_share_percent": 40,
+                "test_duration_hours": 4,
+            },
         },
     ).json
     admin.post(f"/api/v1/campaigns/{campaign['id']}/launch")
@@ -245,8 +256,11 @@ def test_automatic_winner_after_the_test_window(rt, feed, admin, send_job, outbo
                 {"name": "A", "split_percent": 50, "template_id": template},
                 {"name": "B", "split_percent": 50, "template_id": template},
             ],
-            "ab_test": {"winner_metric": "opens", "test_share_percent": 20,
-                        "test_duration_hours": 1},
+            "ab_test": {
+                "winner_metric": "opens",
+                "test_share_percent": 20,
+                "test_duration_hours": 1,
+            },
         },
     ).json
     admin.post(f"/api/v1/campaigns/{campaign['id']}/launch")
@@ -261,20 +275,28 @@ def test_automatic_winner_after_the_test_window(rt, feed, admin, send_job, outbo
     }
 
 
-def test_unique_coupon_codes_are_issued_and_given_per_recipient(rt, feed, admin, email_campaign,
-                                                                send_job, smtp_sink, outbox):
+def test_unique_coupon_codes_are_issued_and_given_per_recipient(
+    rt, feed, admin, email_campaign, send_job, smtp_sink, outbox
+):
     segment = feed.segment()
     for i in range(3):
         feed.customer(email=f"u{i}@example.com", segments=(segment,))
     coupon = admin.post(
         "/api/v1/coupons",
-        json={"name": "Personal 5", "mode": "unique", "discount_kind": "amount", "value": "5",
-              "currency": "EUR"},
+        json={
+            "name": "Personal 5",
+            "mode": "unique",
+            "discount_kind": "amount",
+            "value": "5",
+            "currency": "EUR",
+        },
     ).json
     email_campaign([segment], coupon_id=coupon["id"])
     send_job()
-    codes = {re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", m.body("html")).group(1)
-             for m in smtp_sink.messages}
+    codes = {
+        re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", m.body("html")).group(1)
+        for m in smtp_sink.messages
+    }
     assert len(codes) == 3
     (issued,) = outbox("campaign.coupon.codes_issued")
     assert set(issued["codes"]) == codes
@@ -284,8 +306,9 @@ def test_unique_coupon_codes_are_issued_and_given_per_recipient(rt, feed, admin,
 
 
 @pytest.mark.parametrize("settings_overrides", [{"machine_min_seconds": 600.0}])
-def test_an_open_right_after_delivery_is_a_machine(rt, client, feed, email_campaign, send_job,
-                                                   smtp_sink, admin, outbox):
+def test_an_open_right_after_delivery_is_a_machine(
+    rt, client, feed, email_campaign, send_job, smtp_sink, admin, outbox
+):
     segment = feed.segment()
     customer = feed.customer(email="fast@example.com", segments=(segment,))
     email_campaign([segment])
@@ -298,8 +321,9 @@ def test_an_open_right_after_delivery_is_a_machine(rt, client, feed, email_campa
     assert message["opened"] is False and message["machine_opens"] == 1
 
 
-def test_a_click_burst_relabels_the_whole_burst(rt, client, feed, email_campaign, send_job,
-                                                smtp_sink, admin):
+def test_a_click_burst_relabels_the_whole_burst(
+    rt, client, feed, email_campaign, send_job, smtp_sink, admin
+):
     segment = feed.segment()
     customer = feed.customer(email="burst@example.com", segments=(segment,))
     email_campaign([segment])
@@ -316,8 +340,9 @@ def test_a_click_burst_relabels_the_whole_burst(rt, client, feed, email_campaign
     assert len(touchpoints) == 1  # the first click looked human when it arrived
 
 
-def test_survey_campaign_form_answers_and_results(rt, client, feed, admin, send_job, smtp_sink,
-                                                  outbox):
+def test_survey_campaign_form_answers_and_results(
+    rt, client, feed, admin, send_job, smtp_sink, outbox
+):
     segment = feed.segment()
     customer = feed.customer(email="s@example.com", segments=(segment,))
     survey = admin.post(
@@ -327,8 +352,11 @@ def test_survey_campaign_form_answers_and_results(rt, client, feed, admin, send_
             "intro": "Two questions <b>only</b>",
             "questions": [
                 {"type": "nps", "text": "Recommend us?", "required": True},
-                {"type": "multiple_choice", "text": "What matters?",
-                 "options": [{"label": "Price"}, {"label": "Taste"}]},
+                {
+                    "type": "multiple_choice",
+                    "text": "What matters?",
+                    "options": [{"label": "Price"}, {"label": "Taste"}],
+                },
                 {"type": "text", "text": "Ideas?"},
             ],
         },
@@ -340,9 +368,13 @@ def test_survey_campaign_form_answers_and_results(rt, client, feed, admin, send_
     ).json["id"]
     campaign = admin.post(
         "/api/v1/campaigns",
-        json={"name": "Survey", "channel": "survey", "segment_ids": [segment],
-              "survey_id": survey["id"],
-              "variants": [{"name": "A", "split_percent": 100, "template_id": template}]},
+        json={
+            "name": "Survey",
+            "channel": "survey",
+            "segment_ids": [segment],
+            "survey_id": survey["id"],
+            "variants": [{"name": "A", "split_percent": 100, "template_id": template}],
+        },
     ).json
     assert campaign["objective"] == "research"
     assert admin.post(f"/api/v1/campaigns/{campaign['id']}/launch").status_code == 200

@@ -454,7 +454,7 @@ class CostRepository:
                 description=cost.description,
                 amount=cost.amount.amount,
                 currency=cost.amount.currency,
-                fx_rate=cost.fx_rate,
+                fx_rate=format(cost.fx_rate, "f"),
                 base_amount=cost.base_amount.amount,
                 base_currency=cost.base_amount.currency,
                 incurred_on=cost.incurred_on,
@@ -476,9 +476,7 @@ class CostRepository:
 
 
 def _amount(session: Session, value) -> Decimal:
-    """A SUM over an Amount column, as Decimal on both backends (SQLite sums scaled integers)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (Decimal(int(value or 0)) / 10000).quantize(Decimal("0.0001"))
+    """A SUM over an Amount column (the column type already made it an exact Decimal)."""
     return Decimal(value or 0).quantize(Decimal("0.0001"))
 
 

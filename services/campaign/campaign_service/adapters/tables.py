@@ -17,7 +17,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
@@ -226,7 +225,7 @@ costs = Table(
     Column("description", Text),
     Column("amount", Amount(), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("fx_rate", Numeric(18, 8), nullable=False),
+    Column("fx_rate", String(24), nullable=False),  # exact decimal text
     Column("base_amount", Amount(), nullable=False),
     Column("base_currency", String(3), nullable=False),
     Column("incurred_on", Date, nullable=False),
@@ -375,7 +374,7 @@ fx_rates = Table(
     Column("fx_rate_id", String(ID), primary_key=True),
     Column("currency", String(3), nullable=False),
     Column("base_currency", String(3), nullable=False),
-    Column("rate", Numeric(18, 8), nullable=False),
+    Column("rate", String(24), nullable=False),  # exact decimal text
     Column("effective_from", UtcDateTime(), nullable=False),
     Index("ix_fx_rates_lookup", "currency", "effective_from"),
 )

@@ -95,7 +95,7 @@ def build_registry(lookback_days: int = 30) -> HandlerRegistry:
                     "fx_rate_id": data["fx_rate_id"],
                     "currency": data["currency"],
                     "base_currency": data["base_currency"],
-                    "rate": Decimal(data["rate"]),
+                    "rate": format(Decimal(data["rate"]), "f"),
                     "effective_from": datetime.fromisoformat(
                         data["effective_from"].replace("Z", "+00:00")
                     ),

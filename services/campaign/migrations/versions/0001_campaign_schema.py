@@ -182,7 +182,7 @@ def upgrade() -> None:
         sa.Column("fx_rate_id", sa.String(length=36), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("base_currency", sa.String(length=3), nullable=False),
-        sa.Column("rate", sa.Numeric(precision=18, scale=8), nullable=False),
+        sa.Column("rate", sa.String(length=24), nullable=False),
         sa.Column("effective_from", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("fx_rate_id"),
     )
@@ -373,7 +373,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("amount", Amount(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("fx_rate", sa.Numeric(precision=18, scale=8), nullable=False),
+        sa.Column("fx_rate", sa.String(length=24), nullable=False),
         sa.Column("base_amount", Amount(), nullable=False),
         sa.Column("base_currency", sa.String(length=3), nullable=False),
         sa.Column("incurred_on", sa.Date(), nullable=False),
