@@ -188,3 +188,30 @@ def open_ticket(caller, customer_id: str, **over) -> dict:
     response = caller.post("/api/v1/tickets", json=body)
     assert response.status_code == 201, response.json
     return response.json
+
+
+def outbox(rt, event_type: str | None = None) -> list[dict]:
+    """Envelopes written to the outbox (oldest first), optionally of one type."""
+    import json
+
+    from sqlalchemy import select
+
+    from servicekit import tables
+
+    with rt.db.session() as session:
+        rows = session.execute(select(tables.outbox).order_by(tables.outbox.c.id)).all()
+    found = [json.loads(r.payload) for r in rows]
+    return [e for e in found if event_type is None or e["event_type"] == event_type]
+
+
+def add_group(caller, name: str, members: list[str], **over) -> dict:
+    response = caller.post(
+        "/api/v1/agent-groups",
+        json={
+            "name": name,
+            "members": [{"agent_id": m, "name": f"Agent {m[:4]}"} for m in members],
+            **over,
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from servicekit.migrations import create_infrastructure_tables, drop_infrastructure_tables
+from servicekit.tables import BigId
 from servicekit.types import UtcDateTime
 
 revision = "0001"
@@ -163,6 +164,7 @@ def upgrade() -> None:
         sa.Column("joined_at", UtcDateTime(), nullable=False),
         sa.Column("last_assigned_at", UtcDateTime(), nullable=True),
         sa.Column("assigned_count", sa.Integer(), nullable=False),
+        sa.Column("last_turn", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["group_id"], ["agent_groups.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("group_id", "agent_id"),
     )
@@ -284,6 +286,7 @@ def upgrade() -> None:
 
     op.create_table(
         "ticket_comments",
+        sa.Column("seq", BigId, autoincrement=True, nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("ticket_id", sa.String(length=36), nullable=False),
         sa.Column("public", sa.Boolean(), nullable=False),
@@ -294,12 +297,11 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("moved_from_ticket_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("id"),
     )
     with op.batch_alter_table("ticket_comments", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ticket_comments_ticket", ["ticket_id", "created_at", "id"], unique=False
-        )
+        batch_op.create_index("ix_ticket_comments_ticket", ["ticket_id", "seq"], unique=False)
 
     op.create_table(
         "ticket_sla_records",

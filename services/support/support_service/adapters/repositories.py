@@ -569,6 +569,7 @@ def _group_from_rows(row: Any, members: list[Any]) -> AgentGroup:
                 r.joined_at,
                 r.last_assigned_at,
                 r.assigned_count,
+                r.last_turn,
             )
             for r in sorted(members, key=lambda r: r.position)
         ],
@@ -676,6 +677,7 @@ class GroupRepository(_Versioned):
                         "joined_at": m.joined_at,
                         "last_assigned_at": m.last_assigned_at,
                         "assigned_count": m.assigned_count,
+                        "last_turn": m.last_turn,
                     }
                     for i, m in enumerate(group.members)
                 ],

@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from servicekit.tables import add_infrastructure_tables
+from servicekit.tables import BigId, add_infrastructure_tables
 from servicekit.types import UtcDateTime
 
 metadata = MetaData()
@@ -131,6 +131,7 @@ agent_group_members = Table(
     Column("joined_at", UtcDateTime(), nullable=False),
     Column("last_assigned_at", UtcDateTime()),
     Column("assigned_count", Integer, nullable=False),
+    Column("last_turn", Integer),
     Index("ix_agent_group_members_agent", "agent_id"),
 )
 
@@ -216,7 +217,9 @@ ticket_tags = Table(
 ticket_comments = Table(
     "ticket_comments",
     metadata,
-    Column("id", String(36), primary_key=True),
+    # Insertion order is conversation order, even for messages written in the same instant.
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
     Column("ticket_id", String(36), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
     Column("public", Boolean, nullable=False),
     Column("author_kind", String(10), nullable=False),
@@ -225,7 +228,7 @@ ticket_comments = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("moved_from_ticket_id", String(36)),
-    Index("ix_ticket_comments_ticket", "ticket_id", "created_at", "id"),
+    Index("ix_ticket_comments_ticket", "ticket_id", "seq"),
 )
 
 ticket_sla_records = Table(

@@ -21,6 +21,7 @@ class Member:
     joined_at: datetime | None = None
     last_assigned_at: datetime | None = None
     assigned_count: int = 0
+    last_turn: int | None = None  # the group's round-robin turn this member last got
 
 
 @dataclass(eq=False)
@@ -89,21 +90,19 @@ class AgentGroup:
         self.updated_at = now
 
     def next_agent(self, now: datetime) -> Member | None:
-        """Round-robin: the available member who got a ticket least recently (never first,
-        then by joining order). The caller holds the group's lock, so two assignments at the
-        same moment cannot pick the same turn."""
+        """Round-robin: the available member whose last turn is the oldest (members who never
+        had one first, then by joining order). Turns are a counter, not clock readings, so two
+        assignments in the same instant still alternate; the caller holds the group's lock, so
+        two assignments at once cannot take the same turn."""
         candidates = [m for m in self.members if m.available]
         if not candidates:
             return None
         order = {id(m): i for i, m in enumerate(self.members)}
         chosen = min(
             candidates,
-            key=lambda m: (
-                m.last_assigned_at is not None,
-                m.last_assigned_at or now,
-                order[id(m)],
-            ),
+            key=lambda m: (m.last_turn is not None, m.last_turn or 0, order[id(m)]),
         )
+        chosen.last_turn = max((m.last_turn or 0) for m in self.members) + 1
         chosen.last_assigned_at = now
         chosen.assigned_count += 1
         return chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from servicekit.identity import Identity
 from servicekit.pagination import Page, SortKey, keyset_page
@@ -97,7 +97,7 @@ def list_tickets(
     attr = sort.lstrip("-")
     page = keyset_page(
         session,
-        select(t.tickets).where(and_(*conditions)),
+        select(t.tickets).where(*conditions),
         key,
         limit=limit,
         cursor=cursor,
@@ -108,7 +108,7 @@ def list_tickets(
     page.items = ticket_views(session, ctx, tickets)
     if with_total:
         page.total = session.execute(
-            select(func.count()).select_from(t.tickets).where(and_(*conditions))
+            select(func.count()).select_from(t.tickets).where(*conditions)
         ).scalar_one()
     return page
 
@@ -224,7 +224,7 @@ def view_of(session, ctx: SupportContext, ticket: Ticket) -> dict[str, Any]:
     return ticket_views(session, ctx, [ticket])[0]
 
 
-COMMENT_SORT = SortKey("created_at", (t.ticket_comments.c.created_at, t.ticket_comments.c.id))
+COMMENT_SORT = SortKey("seq", (t.ticket_comments.c.seq,))
 
 
 def list_comments(session, ticket_id: str, visibility: str, *, limit: int, cursor: str | None):
@@ -240,7 +240,7 @@ def list_comments(session, ticket_id: str, visibility: str, *, limit: int, curso
         COMMENT_SORT,
         limit=limit,
         cursor=cursor,
-        row_key=lambda r: (r.created_at, r.id),
+        row_key=lambda r: (r.seq,),
         scalars=False,
     )
     page.items = [dict(r._mapping) for r in page.items]

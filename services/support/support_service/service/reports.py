@@ -81,7 +81,7 @@ def backlog(session, identity: Identity, filters: dict[str, Any], now: datetime)
         conditions.append(k.category.in_(filters["category"]))
     rows = session.execute(
         select(k.status, k.priority, func.count(), func.min(k.created_at))
-        .where(and_(*conditions))
+        .where(*conditions)
         .group_by(k.status, k.priority)
     ).all()
     matrix = {s: dict.fromkeys(PRIORITIES, 0) for s in UNRESOLVED}
@@ -92,10 +92,10 @@ def backlog(session, identity: Identity, filters: dict[str, Any], now: datetime)
             first = first if first.tzinfo else first.replace(tzinfo=UTC)
             oldest = first if oldest is None or first < oldest else oldest
     breached = session.execute(
-        select(func.count()).select_from(t.tickets).where(and_(*conditions, k.sla_breached))
+        select(func.count()).select_from(t.tickets).where(*conditions, k.sla_breached)
     ).scalar_one()
     unassigned = session.execute(
-        select(func.count()).select_from(t.tickets).where(and_(*conditions, k.agent_id.is_(None)))
+        select(func.count()).select_from(t.tickets).where(*conditions, k.agent_id.is_(None))
     ).scalar_one()
     by_status = {s: sum(v.values()) for s, v in matrix.items()}
     by_priority = {p: sum(matrix[s][p] for s in matrix) for p in PRIORITIES}
@@ -270,7 +270,7 @@ def satisfaction(session, identity: Identity, filters: dict[str, Any]) -> dict:
     visible = ticket_filter(session, identity)
     if visible is not None:
         conditions.append(s.ticket_id.in_(select(k.id).where(visible)))
-    rows = session.execute(select(s.answered_at, s.kind, s.score).where(and_(*conditions))).all()
+    rows = session.execute(select(s.answered_at, s.kind, s.score).where(*conditions)).all()
     sent_conditions = [
         s.sent_at.is_not(None),
         s.sent_at >= filters["start"],
