@@ -90,7 +90,8 @@ class Caller:
 @pytest.fixture
 def caller(client, minter):
     def make(*roles, team=None, scopes=("*",), kind="user"):
-        return Caller(client, minter, roles or ("admin",), team, scopes, kind)
+        default = ("admin",) if kind == "user" else ()
+        return Caller(client, minter, roles or default, team, scopes, kind)
 
     return make
 

@@ -25,7 +25,7 @@ class FxRate(Aggregate):
     version: int = 1
 
     @classmethod
-    def record(
+    def new(
         cls, currency: str, base_currency: str, rate: Decimal, effective_from, set_by=None
     ) -> FxRate:
         if not is_currency(currency):

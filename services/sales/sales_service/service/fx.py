@@ -8,7 +8,7 @@ from servicekit.identity import Identity
 
 
 def record_rate(uow, actor: Identity, data: dict) -> FxRate:
-    item = FxRate.record(
+    item = FxRate.new(
         data["currency"],
         uow.config.base_currency,
         data["rate"],
