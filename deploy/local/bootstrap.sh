@@ -6,6 +6,7 @@ cd "$(dirname "$0")/../.."
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv with $("$PYTHON" --version)" >&2
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.mms-installed
@@ -14,10 +15,17 @@ want=$(cat requirements.txt requirements-dev.txt constraints.txt \
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+mkdir -p var
+log=var/bootstrap.log
+echo "installing the pinned Python packages into .venv (log: $log) ..." >&2
 editables=(-e libs/event_contracts -e libs/servicekit)
 for dir in services/*/ gateway/; do
   [ -f "$dir/pyproject.toml" ] && editables+=(-e "$dir")
 done
-.venv/bin/python -m pip install -q -r requirements-dev.txt -c constraints.txt "${editables[@]}"
+if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+       .venv/bin/python -m pip install -q -r requirements-dev.txt -c constraints.txt "${editables[@]}"; } >"$log" 2>&1; then
+  tail -40 "$log" >&2
+  echo "pip install failed; the whole log is in $log" >&2
+  exit 1
+fi
 echo "$want" > "$stamp"

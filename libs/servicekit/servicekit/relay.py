@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -105,8 +106,16 @@ class ConfirmingPublisher:
             into.add(tag)
 
     def heartbeat(self) -> None:
-        if self._conn is not None:
-            self._conn.heartbeat_check()
+        """Keep an idle connection alive: read what the broker sent (its heartbeats, late
+        confirms) and send ours when due. py-amqp counts the broker's heartbeats only when
+        frames are read, so an idle publisher that never reads looks dead to itself."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.drain_events(timeout=0.001)
+        except socket.timeout:
+            pass
+        self._conn.heartbeat_check()
 
     def publish(self, messages: list[OutboxMessage]) -> None:
         """Publish ``messages`` and return once every one is confirmed; raise otherwise."""

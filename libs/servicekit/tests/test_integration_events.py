@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -245,3 +246,26 @@ def test_two_relays_never_publish_a_row_twice(databases, db_backend, amqp_url):
     assert len(ids) == total and len(set(ids)) == total
     assert counts[0] > 0 and counts[1] > 0, f"both relays should have worked: {counts}"
     rt.db.dispose()
+
+
+def test_an_idle_relay_keeps_its_connection(rt, amqp_url):
+    rt2 = toy.runtime(rt.db.url, amqp_url, amqp_heartbeat=1)
+    with rt2.uow() as uow:
+        toy.create_item(uow, str(uuid.uuid4()), "first")
+    relay = OutboxRelay(rt2.db, amqp_url, "mms.events", "toy", idle_interval=0.05, heartbeat=1)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    wait_for(lambda: backlog(rt2.db) == 0, message="first event published")
+    failures = []
+    deadline = time.monotonic() + 5  # five heartbeat intervals of doing nothing
+    while time.monotonic() < deadline:
+        if not relay.healthy:
+            failures.append(relay.last_error)
+        time.sleep(0.1)
+    with rt2.uow() as uow:
+        toy.create_item(uow, str(uuid.uuid4()), "second")
+    wait_for(lambda: backlog(rt2.db) == 0, message="second event published")
+    relay.stop_event.set()
+    thread.join(10)
+    assert failures == []
+    rt2.db.dispose()

@@ -56,8 +56,10 @@ def wait_http(url: str, timeout: float, proc: Proc | None = None) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if proc is not None and proc.process.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited with {proc.process.returncode} before it "
-                               f"was ready:\n{proc.output()}")
+            raise RuntimeError(
+                f"{proc.name} exited with {proc.process.returncode} before it "
+                f"was ready:\n{proc.output()}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local
                 if response.status == 200:
@@ -80,31 +82,44 @@ class Processes:
 
     def run(self, args: list[str], env: dict[str, str], timeout: float = 180) -> str:
         """Run a command to completion (migrations, seeding); raise with its output on failure."""
-        result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
         if result.returncode != 0:
             raise RuntimeError(
-                f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+                f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
         return result.stdout
 
-    def start(self, name: str, args: list[str], env: dict[str, str], port: int, *,
-              ready_path: str | None = "/health/ready", timeout: float = 90) -> Proc:
+    def start(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        port: int,
+        *,
+        ready_path: str | None = "/health/ready",
+        timeout: float = 90,
+    ) -> Proc:
         log = self.base / f"{name}.log"
         handle = open(log, "ab")  # noqa: SIM115 - lives as long as the process
-        process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=handle,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         proc = Proc(name, port, process, log, list(args), dict(env))
         self.started.append(proc)
         if ready_path is not None:
             wait_http(proc.url + ready_path, timeout, proc)
         return proc
 
-    def restart(self, proc: Proc, *, ready_path: str | None = "/health/ready",
-                timeout: float = 90) -> Proc:
+    def restart(
+        self, proc: Proc, *, ready_path: str | None = "/health/ready", timeout: float = 90
+    ) -> Proc:
         """Start a stopped (or killed) process again with the same command and environment."""
         self.started.remove(proc)
-        return self.start(proc.name, proc.args, proc.env, proc.port, ready_path=ready_path,
-                          timeout=timeout)
+        return self.start(
+            proc.name, proc.args, proc.env, proc.port, ready_path=ready_path, timeout=timeout
+        )
 
     def kill(self, proc: Proc) -> None:
         """SIGKILL the whole process group: a crash, not a shutdown."""
@@ -164,8 +179,15 @@ class Suite:
     suite's directory); pass ``database_urls`` to use PostgreSQL databases instead.
     """
 
-    def __init__(self, base: Path, amqp_url: str, *, keys: SuiteKeys | None = None,
-                 database_urls: dict[str, str] | None = None, extra_env: dict | None = None):
+    def __init__(
+        self,
+        base: Path,
+        amqp_url: str,
+        *,
+        keys: SuiteKeys | None = None,
+        database_urls: dict[str, str] | None = None,
+        extra_env: dict | None = None,
+    ):
         self.base = base
         self.amqp_url = amqp_url
         self.keys = keys or SuiteKeys.generate()
@@ -182,8 +204,11 @@ class Suite:
         return self.ports[name]
 
     def env(self, service: str | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MMS_")
-               or k.startswith("MMS_TEST_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("MMS_") or k.startswith("MMS_TEST_")
+        }
         env.update(
             MMS_VAR_DIR=str(self.base / "var"),
             MMS_AMQP_URL=self.amqp_url,
@@ -218,8 +243,9 @@ class Suite:
     def setup(self, service: str) -> None:
         self.group.run([self.cli(service), "setup"], self.env())
 
-    def start_api(self, service: str, *, workers: int = 2, name: str | None = None,
-                  port: int | None = None) -> Proc:
+    def start_api(
+        self, service: str, *, workers: int = 2, name: str | None = None, port: int | None = None
+    ) -> Proc:
         name = name or f"{service}-api"
         if port is None:
             port = self.port(service)

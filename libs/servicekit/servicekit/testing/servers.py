@@ -91,6 +91,7 @@ class RabbitNode:
     def start(self, timeout: float = 90.0) -> RabbitNode:
         if not (RABBIT_BIN / "rabbitmq-server").exists():
             raise RuntimeError("rabbitmq-server is not installed (apt-get install rabbitmq-server)")
+        self.base.mkdir(parents=True, exist_ok=True)
         (self.base / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n"
             f"management.tcp.port = {self.mgmt_port}\n"
