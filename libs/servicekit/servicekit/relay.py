@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -113,7 +112,7 @@ class ConfirmingPublisher:
             return
         try:
             self._conn.drain_events(timeout=0.001)
-        except socket.timeout:
+        except TimeoutError:
             pass
         self._conn.heartbeat_check()
 

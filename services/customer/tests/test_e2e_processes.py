@@ -36,7 +36,7 @@ def test_metrics_logs_correlation_and_worker_health(suite, amqp_url):
         conn.default_channel.queue_declare("probe", durable=True, auto_delete=False)
         conn.default_channel.queue_bind("probe", "mms.events", "customer.created")
     session = requests.Session()
-    for n in range(20):
+    for _ in range(20):
         response = session.get(f"{api}/api/v1/customers?limit=1", headers=headers)
         assert response.status_code == 200
     created = session.post(f"{api}/api/v1/customers", json={"kind": "person", "name": "E2E"},
