@@ -18,8 +18,6 @@ run: setup
 ## Set up and run every test suite against private RabbitMQ and PostgreSQL servers.
 test: system-packages
 	@deploy/local/bootstrap.sh
-	@$(PY) -m ruff check .
-	@$(PY) -m ruff format --check .
 	@$(PY) deploy/test/run_tests.py
 
 lint:

@@ -1,6 +1,7 @@
 """`make test`: start a private RabbitMQ node and PostgreSQL server, run every suite, stop them.
 
-Stages (each a pytest run; the first failure still lets the others run, the exit code reports all):
+Stages (a failing stage still lets the others run; the exit code reports them all):
+  0. lint:     ruff check and ruff format --check
   1. parallel: unit, integration, API and contract tests on SQLite and PostgreSQL (pytest-xdist)
   2. serial:   end-to-end, scaling, chaos, security and fuzz suites that start the suite's real
                processes (CI variants are shortened by MMS_PROOF_PROFILE=ci)
@@ -55,6 +56,14 @@ def main() -> int:
         ),
     ]
     failures = []
+    ruff = [str(ROOT / ".venv" / "bin" / "ruff")]
+    for title, command in (
+        ("lint (ruff check)", [*ruff, "check", "--output-format", "concise", "."]),
+        ("format (ruff format --check)", [*ruff, "format", "--check", "."]),
+    ):
+        print(f"\n== {title}", flush=True)
+        if subprocess.call(command, cwd=ROOT) != 0:
+            failures.append((title, 1))
     try:
         for title, command in stages:
             print(f"\n== {title}\n   {' '.join(command)}", flush=True)
