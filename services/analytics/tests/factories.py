@@ -249,6 +249,13 @@ class Events:
         **extra,
     ) -> Envelope:
         weighted = Decimal(str(amount)) * probability / 100
+        moments = {
+            "sales.opportunity.won": "won_at",
+            "sales.opportunity.lost": "lost_at",
+            "sales.opportunity.stage_changed": "changed_at",
+        }
+        if event_type in moments:
+            extra.setdefault(moments[event_type], ts(moment))
         return self.make(
             event_type,
             moment,

@@ -58,6 +58,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
         conditions.append(e.campaign_id.in_(query.filters["campaign"]))
     if "variant" in query.filters:
         conditions.append(e.variant_id.in_(query.filters["variant"]))
+    key = nz(key)
     statement = (
         select(
             bucket.label("bucket"),
