@@ -269,3 +269,29 @@ def test_an_idle_relay_keeps_its_connection(rt, amqp_url):
     thread.join(10)
     assert failures == []
     rt2.db.dispose()
+
+
+def test_outbox_status_and_replay_to_one_queue(rt, amqp_url):
+    for n in range(3):
+        with rt.uow() as uow:
+            toy.create_item(uow, str(uuid.uuid4()), f"r{n}")
+    cli = service_cli("toy", lambda: rt, "unused:create_app()")
+    status = json.loads(CliRunner().invoke(cli, ["outbox", "status"]).output)
+    assert status["unpublished"] == 3
+    relay = OutboxRelay(rt.db, amqp_url, "mms.events", "toy")
+    relay.run_once()
+    relay.publisher.close()
+    with connect(amqp_url) as conn:
+        conn.default_channel.queue_declare("late-consumer.events", durable=True,
+                                           auto_delete=False)
+    result = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "late-consumer.events",
+                                      "--type", "toy.#"])
+    assert result.exit_code == 0, result.output
+    assert "replayed 3 events" in result.output
+    replayed = drain(amqp_url, "late-consumer.events")
+    assert [json.loads(m.body)["data"]["name"] for m in replayed] == ["r0", "r1", "r2"]
+    nothing = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "late-consumer.events",
+                                       "--type", "other.#"])
+    assert "replayed 0 events" in nothing.output
+    bad = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "x", "--since", "yesterday"])
+    assert bad.exit_code != 0
