@@ -125,12 +125,16 @@ def test_manual_assignment_and_unavailable_members(rt, admin, customer):
     stranger = str(uuid.uuid4())
     response = admin.post(f"/api/v1/tickets/{ticket['id']}/assign", json={"agent_id": stranger})
     assert response.status_code == 422
-    admin.patch(
+    response = admin.patch(
         f"/api/v1/agent-groups/{group['id']}",
         json={"round_robin": True},
         headers={"If-Match": f'"{group["version"]}"'},
     )
-    admin.patch(f"/api/v1/agent-groups/{group['id']}/members/{a}", json={"available": False})
+    assert response.status_code == 200, response.json
+    response = admin.patch(
+        f"/api/v1/agent-groups/{group['id']}/members/{a}", json={"available": False}
+    )
+    assert response.status_code == 200, response.json
     response = admin.post(f"/api/v1/tickets/{ticket['id']}/assign", json={"auto": True})
     assert response.json["agent_id"] == b  # a is away
     response = admin.post(f"/api/v1/tickets/{ticket['id']}/assign", json={"agent_id": None})

@@ -462,7 +462,10 @@ class _Versioned:
         result = self.session.execute(
             update(self.table)
             .where(self.table.c.id == obj.id, self.table.c.version == obj.version)
-            .values(**{k: v for k, v in row.items() if k != "id"}, version=obj.version + 1)
+            .values(
+                **{k: v for k, v in row.items() if k not in ("id", "version")},
+                version=obj.version + 1,
+            )
         )
         if result.rowcount != 1:
             raise ConcurrentModification(f"{label} {obj.id} changed meanwhile; fetch it again")

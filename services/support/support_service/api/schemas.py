@@ -100,8 +100,9 @@ class AssignIn(_Plain):
     group_id = ID(allow_none=True, metadata={"description": "Omit to keep the ticket's group"})
     agent_id = ID(allow_none=True, metadata={"description": "null unassigns; omit for auto"})
     auto = fields.Boolean(
-        load_default=True,
-        metadata={"description": "Without agent_id, pick the group's next agent (round-robin)"},
+        metadata={
+            "description": "Without agent_id, pick the group's next agent (round-robin; default)"
+        },
     )
 
     @ma.validates_schema
@@ -121,6 +122,10 @@ class ReplyIn(StrictSchema):
 
 class NoteIn(StrictSchema):
     body = Text(20_000, required=True)
+
+
+class EmptyIn(StrictSchema):
+    """Actions without parameters still refuse a body with fields."""
 
 
 class ReasonIn(StrictSchema):

@@ -98,34 +98,20 @@ class TicketItem(MethodView):
             return _answer(uow, ticket)
 
 
-def _action(name: str, doc: str, schema=None):
+def _action(name: str, doc: str, schema):
     """Register ``POST /tickets/<id>/<name>`` running ``handler(uow, identity, id, body)``."""
 
     def register(handler):
-        view_name = f"Ticket{name.title().replace('-', '')}"
+        def post(self, body, ticket_id):
+            identity = require_scope("tickets:write")
+            with service().uow() as uow:
+                ticket = handler(uow, identity, str(ticket_id), body)
+                uow.commit()
+                return _answer(uow, ticket)
 
-        if schema is None:
-
-            def post(self, ticket_id):
-                identity = require_scope("tickets:write")
-                with service().uow() as uow:
-                    ticket = handler(uow, identity, str(ticket_id), {})
-                    uow.commit()
-                    return _answer(uow, ticket)
-
-        else:
-
-            def post(self, body, ticket_id):
-                identity = require_scope("tickets:write")
-                with service().uow() as uow:
-                    ticket = handler(uow, identity, str(ticket_id), body)
-                    uow.commit()
-                    return _answer(uow, ticket)
-
-            post = blp.arguments(schema)(post)
         post.__doc__ = doc
-        post = idempotent(blp.response(200, s.TicketSchema)(post))
-        view = type(view_name, (MethodView,), {"post": post})
+        post = idempotent(blp.response(200, s.TicketSchema)(blp.arguments(schema)(post)))
+        view = type(f"Ticket{name.title()}", (MethodView,), {"post": post})
         blp.route(f"/<uuid:ticket_id>/{name}")(view)
         return handler
 
@@ -152,7 +138,7 @@ def _hold(uow, identity, ticket_id, body):
     return use.hold(uow, ctx(), identity, ticket_id, body.get("reason"))
 
 
-@_action("open", "Back to open from new, pending or on hold (clocks resume).")
+@_action("open", "Back to open from new, pending or on hold (clocks resume).", s.EmptyIn)
 def _open(uow, identity, ticket_id, body):
     return use.resume(uow, ctx(), identity, ticket_id)
 
@@ -167,7 +153,7 @@ def _reopen(uow, identity, ticket_id, body):
     return use.reopen(uow, ctx(), identity, ticket_id, body.get("reason"))
 
 
-@_action("close", "Close a resolved ticket for good.")
+@_action("close", "Close a resolved ticket for good.", s.EmptyIn)
 def _close(uow, identity, ticket_id, body):
     return use.close(uow, ctx(), identity, ticket_id)
 
@@ -268,8 +254,9 @@ class Returns(MethodView):
 @blp.route("/<uuid:ticket_id>/returns/<uuid:request_id>/approve")
 class ApproveReturn(MethodView):
     @idempotent
+    @blp.arguments(s.EmptyIn)
     @blp.response(200, s.ReturnSchema)
-    def post(self, ticket_id, request_id):
+    def post(self, body, ticket_id, request_id):
         """Approve: sales records the return on the order (support.return.approved)."""
         identity = require_scope("tickets:write")
         with service().uow() as uow:
