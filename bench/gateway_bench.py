@@ -21,6 +21,7 @@ import asyncio
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,21 @@ def http(method: str, url: str, headers: dict, body: dict | None = None) -> dict
         request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def cpu_seconds(proc) -> float:
+    """User+system CPU of a gunicorn master and its workers so far."""
+    import psutil
+
+    try:
+        root = psutil.Process(proc.process.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            times = p.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.Error:
+        return 0.0
 
 
 def run_wrk(url: str, headers: dict, connections: int, duration: int) -> dict:
@@ -103,10 +119,10 @@ def run_python(url: str, headers: dict, connections: int, duration: int) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--moderate", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--python", action="store_true", help="force the Python load generator")
     args = parser.parse_args()
     load = run_python if args.python or not shutil.which("wrk") else run_wrk
@@ -146,45 +162,76 @@ def main() -> int:
         # Warm both paths (connection pools, caches) before measuring.
         load(customer.url + path, direct, 4, 1)
         load(gateway.url + path, bearer, 4, 1)
-        results: dict[str, list[dict]] = {
+        runs: dict[str, list[dict]] = {
             "direct": [],
             "gateway": [],
             "direct_mod": [],
             "gateway_mod": [],
         }
-        for _ in range(args.rounds):
-            results["direct"].append(
-                load(customer.url + path, direct, args.connections, args.duration)
-            )
-            results["gateway"].append(
-                load(gateway.url + path, bearer, args.connections, args.duration)
-            )
-            results["direct_mod"].append(
-                load(customer.url + path, direct, args.moderate, args.duration)
-            )
-            results["gateway_mod"].append(
-                load(gateway.url + path, bearer, args.moderate, args.duration)
-            )
+        cpu: dict[str, list[float]] = {"gateway": [], "customer_direct": [], "customer_via": []}
+        for i in range(args.rounds):
+            # Back to back, alternating which goes first: the machine is shared and its load
+            # drifts, so each round's ratio compares two runs under the same conditions.
+            order = [("direct", customer.url, direct), ("gateway", gateway.url, bearer)]
+            for name, url, headers in order if i % 2 == 0 else order[::-1]:
+                before = {p.name: cpu_seconds(p) for p in (customer, gateway)}
+                result = load(url + path, headers, args.connections, args.duration)
+                after = {p.name: cpu_seconds(p) for p in (customer, gateway)}
+                runs[name].append(result)
+                done = result["rps"] * args.duration
+                if name == "direct":
+                    cpu["customer_direct"].append((after["customer"] - before["customer"]) / done)
+                else:
+                    cpu["gateway"].append((after["gateway"] - before["gateway"]) / done)
+                    cpu["customer_via"].append((after["customer"] - before["customer"]) / done)
+            for name, url, headers in [
+                ("direct_mod", customer.url, direct),
+                ("gateway_mod", gateway.url, bearer),
+            ]:
+                runs[name].append(load(url + path, headers, args.moderate, args.duration))
 
-    def best(name: str) -> dict:
-        return max(results[name], key=lambda r: r["rps"])
-
-    d, g, dm, gm = best("direct"), best("gateway"), best("direct_mod"), best("gateway_mod")
     tool = "wrk" if load is run_wrk else "python"
-    print(f"gateway bench ({tool}, {args.duration}s x {args.rounds} rounds, best round shown)")
+    ratios = [g["rps"] / d["rps"] for d, g in zip(runs["direct"], runs["gateway"], strict=True)]
+    ratios_mod = [
+        g["rps"] / d["rps"] for d, g in zip(runs["direct_mod"], runs["gateway_mod"], strict=True)
+    ]
+
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[name])
+
+    print(f"gateway bench ({tool}, {args.rounds} rounds of {args.duration}s, medians)")
     print(f"  GET {path}")
     print(f"  {'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
-    for label, r in (
-        (f"direct    c={args.connections}", d),
-        (f"gateway   c={args.connections}", g),
-        (f"direct    c={args.moderate}", dm),
-        (f"gateway   c={args.moderate}", gm),
+    for label, name in (
+        (f"direct    c={args.connections}", "direct"),
+        (f"gateway   c={args.connections}", "gateway"),
+        (f"direct    c={args.moderate}", "direct_mod"),
+        (f"gateway   c={args.moderate}", "gateway_mod"),
     ):
-        print(f"  {label:<26}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['non_2xx']:>9}")
-    print(f"  throughput ratio gateway/direct (c={args.connections}): {g['rps'] / d['rps']:.2f}")
-    print(f"  throughput ratio gateway/direct (c={args.moderate}):  {gm['rps'] / dm['rps']:.2f}")
-    print(f"  added p50 at c={args.moderate}: {gm['p50'] - dm['p50']:+.2f} ms")
-    print(f"  added p99 at c={args.moderate}: {gm['p99'] - dm['p99']:+.2f} ms")
+        errors = sum(r["non_2xx"] for r in runs[name])
+        print(
+            f"  {label:<26}{med(name, 'rps'):>10.0f}{med(name, 'p50'):>10.2f}"
+            f"{med(name, 'p99'):>10.2f}{errors:>9}"
+        )
+    print(
+        f"  throughput ratio gateway/direct (c={args.connections}): "
+        f"{statistics.median(ratios):.2f}  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
+    rounds_mod = ", ".join(f"{r:.2f}" for r in ratios_mod)
+    print(
+        f"  throughput ratio gateway/direct (c={args.moderate}):  "
+        f"{statistics.median(ratios_mod):.2f}  (rounds: {rounds_mod})"
+    )
+    for pct in ("p50", "p99"):
+        added = med("gateway_mod", pct) - med("direct_mod", pct)
+        print(f"  added {pct} at c={args.moderate}: {added:+.2f} ms")
+    gw_us = statistics.median(cpu["gateway"]) * 1e6
+    svc_us = statistics.median(cpu["customer_direct"]) * 1e6
+    print(
+        f"  CPU per request: gateway {gw_us:.0f} us, customer service {svc_us:.0f} us "
+        f"(gateway/service CPU {gw_us / svc_us:.2f}; on a saturated 2-core machine the "
+        f"throughput ratio is about 1/(1+that))"
+    )
     shutil.rmtree(base, ignore_errors=True)
     return 0
 

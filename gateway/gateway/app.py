@@ -327,7 +327,7 @@ def create_app(settings: GatewaySettings | None = None, rt: GatewayRuntime | Non
     configure_logging(settings.log_level, settings.log_format, "gateway")
     rt = rt or GatewayRuntime(settings)
     app = web.Application(
-        middlewares=[build_middleware(settings.access_log)],
+        middlewares=[build_middleware(settings.access_log, settings.log_format)],
         client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
         handler_args={"max_field_size": 16384},
     )

@@ -13,12 +13,14 @@ import time
 from aiohttp import web
 
 from gateway import metrics as gw_metrics
+from gateway.accesslog import AccessLog
 from gateway.guard import PRINCIPAL_KEY
 from gateway.http import REQUEST_ID_KEY, api_error_response, error_response
+from gateway.ids import request_id as new_id
 from gateway.routing import API_PREFIX
 from gateway.security import decorate, preflight
 from servicekit import metrics
-from servicekit.context import Trace, new_id, safe_id, set_trace
+from servicekit.context import Trace, safe_id, set_trace
 from servicekit.errors import ApiError
 from servicekit.logging import get_logger
 
@@ -56,18 +58,16 @@ def _observe(method: str, endpoint: str, status: int, elapsed: float) -> None:
     children[1].observe(elapsed)
 
 
-def build_middleware(access_log: bool):
+def build_middleware(access_log: bool, log_format: str = "json"):
+    writer = AccessLog(log_format)
+
     @web.middleware
     async def gateway_middleware(request: web.Request, handler):
         started = time.perf_counter()
         request_id = safe_id(request.headers.get("X-Request-ID")) or new_id()
         request[REQUEST_ID_KEY] = request_id
-        set_trace(
-            Trace(
-                request_id=request_id,
-                correlation_id=safe_id(request.headers.get("X-Correlation-ID")) or request_id,
-            )
-        )
+        correlation_id = safe_id(request.headers.get("X-Correlation-ID")) or request_id
+        set_trace(Trace(request_id=request_id, correlation_id=correlation_id))
         try:
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
                 response = preflight(request)
@@ -92,14 +92,14 @@ def build_middleware(access_log: bool):
         _observe(request.method, _endpoint(request), response.status, elapsed)
         if access_log and not request.path.startswith(("/health", "/metrics")):
             principal = request.get(PRINCIPAL_KEY)
-            log.info(
-                "request",
+            writer.write(
                 method=request.method,
                 path=request.path,
                 status=response.status,
                 ms=round(elapsed * 1000, 2),
                 subject=principal.subject if principal is not None else None,
                 request_id=request_id,
+                correlation_id=correlation_id,
             )
         return response
 

@@ -13,10 +13,11 @@ from aiohttp import web
 
 from gateway import guard
 from gateway.http import REQUEST_ID_KEY
+from gateway.ids import child_traceparent
 from gateway.routing import UPLOAD_SEGMENTS, resolve
 from gateway.scopes import required_scope
 from gateway.security import decorate
-from servicekit.context import child_traceparent, safe_id, valid_traceparent
+from servicekit.context import safe_id, valid_traceparent
 from servicekit.errors import ApiError, NotFound
 from servicekit.identity import IDENTITY_HEADER
 

@@ -20,25 +20,28 @@ from dataclasses import dataclass
 from gateway.settings import Rate
 from servicekit.db import Database
 
-_SQLITE_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS rate_limits ("
-    "key VARCHAR(200) PRIMARY KEY, tat DOUBLE PRECISION NOT NULL, allowed INTEGER NOT NULL)"
+_COLUMNS = (
+    "key VARCHAR(200) PRIMARY KEY, tat DOUBLE PRECISION NOT NULL, allowed INTEGER NOT NULL, "
+    "step DOUBLE PRECISION NOT NULL, slack DOUBLE PRECISION NOT NULL"
 )
-_POSTGRES_SCHEMA = (
-    "CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits ("
-    "key VARCHAR(200) PRIMARY KEY, tat DOUBLE PRECISION NOT NULL, allowed INTEGER NOT NULL)"
-)
+_SQLITE_SCHEMA = f"CREATE TABLE IF NOT EXISTS rate_limits ({_COLUMNS})"
+_POSTGRES_SCHEMA = f"CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits ({_COLUMNS})"
 
-# ``allowed`` is computed from the OLD row (SET expressions all see the row before the update),
-# so RETURNING tells apart "allowed" from "refused" without a second statement.
+# Several buckets in one statement. ``step`` (the emission interval) and ``slack`` (the burst
+# tolerance) travel with each row so ``excluded`` can name them; ``allowed`` is computed from the
+# OLD row (SET expressions all see the row before the update), so RETURNING tells "allowed" from
+# "refused" without a second statement.
 _UPSERT = """
-INSERT INTO rate_limits (key, tat, allowed) VALUES ({p}, {p}, 1)
+INSERT INTO rate_limits (key, tat, allowed, step, slack) VALUES {rows}
 ON CONFLICT (key) DO UPDATE SET
-  tat = CASE WHEN {mx}(rate_limits.tat, {p}) - {p} <= {p}
-             THEN {mx}(rate_limits.tat, {p}) + {p} ELSE rate_limits.tat END,
-  allowed = CASE WHEN {mx}(rate_limits.tat, {p}) - {p} <= {p} THEN 1 ELSE 0 END
-RETURNING tat, allowed
+  tat = CASE WHEN {mx}(rate_limits.tat, {p}) - {p} <= excluded.slack
+             THEN {mx}(rate_limits.tat, {p}) + excluded.step ELSE rate_limits.tat END,
+  allowed = CASE WHEN {mx}(rate_limits.tat, {p}) - {p} <= excluded.slack THEN 1 ELSE 0 END,
+  step = excluded.step,
+  slack = excluded.slack
+RETURNING key, tat, allowed
 """
+INLINE_BUSY_MS = 5
 _PEEK = "SELECT tat FROM rate_limits WHERE key = {p}"
 _PURGE = "DELETE FROM rate_limits WHERE tat < {p}"
 
@@ -59,25 +62,41 @@ def decide(rate: Rate, tat: float, allowed: bool, now: float) -> Decision:
 
 
 class RateLimiter:
-    """GCRA checks against the ``rate_limits`` table of ``db``."""
+    """GCRA checks against the ``rate_limits`` table of ``db``.
+
+    Two connections per process: a "fast" one for checks made on the event loop (SQLite only:
+    it waits at most ``INLINE_BUSY_MS`` for another process's write lock, then raises one of
+    ``busy_errors``), and a patient one for everything run in a thread.
+    """
 
     def __init__(self, db: Database, *, clock=time.time) -> None:
         self.db = db
         self.clock = clock
-        self._conn = None
+        self._conns: dict[bool, object] = {}
         self._pid = None
         self._lock = threading.Lock()
         postgres = db.is_postgres
         p = "%s" if postgres else "?"
         mx = "GREATEST" if postgres else "MAX"
-        self._upsert = _UPSERT.format(p=p, mx=mx)
+        self._p, self._mx = p, mx
+        self._upserts: dict[int, str] = {}
         self._peek = _PEEK.format(p=p)
         self._purge = _PURGE.format(p=p)
+        self._delete = f"DELETE FROM rate_limits WHERE key = {p}"  # noqa: S608 - fixed text
+        self.inline = not postgres
+        self.busy_errors: tuple[type[BaseException], ...] = ()
+        if not postgres:
+            import sqlite3
 
-    def _connection(self):
+            self.busy_errors = (sqlite3.OperationalError,)
+
+    def _connection(self, fast: bool = False):
         import os
 
-        if self._conn is None or self._pid != os.getpid():
+        if self._pid != os.getpid():
+            self._conns, self._pid = {}, os.getpid()  # never use a parent's connection
+        conn = self._conns.get(fast)
+        if conn is None:
             raw = self.db.engine.raw_connection()
             # Detached from the pool: this connection lives as long as the process.
             conn = raw.driver_connection
@@ -88,18 +107,44 @@ class RateLimiter:
             else:
                 conn.isolation_level = None  # autocommit: each statement is its own transaction
                 conn.execute("PRAGMA synchronous=OFF")
+                if fast:
+                    conn.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
                 conn.execute(_SQLITE_SCHEMA)
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
+            self._conns[fast] = conn
+        return conn
 
-    def hit(self, key: str, rate: Rate, now: float | None = None) -> Decision:
-        """Count one request against ``key``; the decision says whether it may proceed."""
+    def _upsert(self, rows: int) -> str:
+        sql = self._upserts.get(rows)
+        if sql is None:
+            p = self._p
+            values = ", ".join([f"({p}, {p}, 1, {p}, {p})"] * rows)
+            sql = self._upserts[rows] = _UPSERT.format(rows=values, p=p, mx=self._mx)
+        return sql
+
+    def hit_many(self, checks, now: float | None = None, *, fast: bool = False) -> list[Decision]:
+        """Count one request against every ``(key, rate)`` in one statement (distinct keys).
+
+        ``fast=True`` only from the event loop thread (see the class docstring).
+        """
         now = self.clock() if now is None else now
-        interval, tolerance = rate.interval, rate.tolerance
-        params = (key, now + interval, now, now, tolerance, now, interval, now, now, tolerance)
-        with self._lock:
-            row = self._connection().execute(self._upsert, params).fetchone()
-        return decide(rate, float(row[0]), bool(row[1]), now)
+        params: list = []
+        for key, rate in checks:
+            params += [key, now + rate.interval, rate.interval, rate.tolerance]
+        params += [now] * 5
+        sql = self._upsert(len(checks))
+        if fast:
+            rows = self._connection(True).execute(sql, params).fetchall()
+        else:
+            with self._lock:
+                rows = self._connection().execute(sql, params).fetchall()
+        found = {row[0]: row for row in rows}
+        return [
+            decide(rate, float(found[key][1]), bool(found[key][2]), now) for key, rate in checks
+        ]
+
+    def hit(self, key: str, rate: Rate, now: float | None = None, *, fast: bool = False):
+        """Count one request against ``key``; the :class:`Decision` says if it may proceed."""
+        return self.hit_many([(key, rate)], now, fast=fast)[0]
 
     def check(self, key: str, rate: Rate, now: float | None = None) -> Decision:
         """Would a request on ``key`` be allowed? (Nothing is counted.)"""
@@ -115,9 +160,8 @@ class RateLimiter:
 
     def reset(self, key: str) -> None:
         """Forget ``key`` (a successful login clears its failure bucket)."""
-        p = "%s" if self.db.is_postgres else "?"
         with self._lock:
-            self._connection().execute(f"DELETE FROM rate_limits WHERE key = {p}", (key,))  # noqa: S608
+            self._connection().execute(self._delete, (key,))
 
     def purge(self, older_than: float = 60.0) -> int:
         """Delete buckets that are full again (their ``tat`` lies in the past)."""
@@ -127,9 +171,9 @@ class RateLimiter:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
+            for conn in self._conns.values():
                 try:
-                    self._conn.close()
+                    conn.close()
                 except Exception:  # noqa: S110 - a dead connection has nothing to report
                     pass
-                self._conn = None
+            self._conns = {}

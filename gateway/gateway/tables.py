@@ -104,4 +104,6 @@ rate_limits = Table(
     Column("key", String(200), primary_key=True),
     Column("tat", Float, nullable=False),
     Column("allowed", Integer, nullable=False),
+    Column("step", Float, nullable=False),
+    Column("slack", Float, nullable=False),
 )

@@ -92,7 +92,8 @@ def upgrade() -> None:
         op.execute(
             "CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits ("
             "key VARCHAR(200) PRIMARY KEY, tat DOUBLE PRECISION NOT NULL, "
-            "allowed INTEGER NOT NULL)"
+            "allowed INTEGER NOT NULL, step DOUBLE PRECISION NOT NULL, "
+            "slack DOUBLE PRECISION NOT NULL)"
         )
 
 
