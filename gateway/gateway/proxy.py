@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from gateway import guard
 from gateway.http import REQUEST_ID_KEY
@@ -196,7 +197,10 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         route.service, request.method, request.raw_path, headers, body
     )
     try:
-        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in STRIP_RESPONSE}
+        # A multidict: repeated headers (Link, Vary, WWW-Authenticate) all pass through.
+        out_headers = CIMultiDict(
+            (k, v) for k, v in upstream.headers.items() if k.lower() not in STRIP_RESPONSE
+        )
         length = upstream.content_length
         if length is not None and length <= BUFFER_LIMIT:
             payload = await upstream.read()
