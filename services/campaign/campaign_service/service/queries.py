@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 
 from campaign_service.adapters import tables as t
 from campaign_service.adapters.repositories import (
@@ -80,7 +80,7 @@ def campaigns_page(
     page.items = load_campaigns(session, page.items)
     if filters.get("total"):
         page.total = session.execute(
-            select(func.count()).select_from(t.campaigns).where(and_(*conditions))
+            select(func.count()).select_from(t.campaigns).where(and_(true(), *conditions))
         ).scalar_one()
     return page
 
