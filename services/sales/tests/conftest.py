@@ -137,6 +137,7 @@ def customer_event(customer_id=None, revision=1, **fields) -> dict:
         "emails": [],
         "phones": [],
         "tags": [],
+        "changed_fields": ["name"],
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
         "revision": revision,

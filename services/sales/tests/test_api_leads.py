@@ -148,7 +148,7 @@ def test_round_robin_is_fair_under_concurrent_leads(rt, admin, app, minter):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert Counter(owners) == {rep: 8 for rep in reps}
+    assert Counter(owners) == dict.fromkeys(reps, 8)
 
 
 def test_lead_transitions_and_conversion(kit, caller, add_customer):

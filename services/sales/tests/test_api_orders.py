@@ -190,8 +190,8 @@ def test_coupon_rules_at_order_time(kit, admin, add_customer, product, clock):
 def test_unique_codes_are_single_use_until_released(kit, admin, add_customer, product):
     first, second = add_customer(), add_customer()
     coupon = kit.coupon(mode="unique", code=None)
-    kit.deliver("campaign.coupon.codes_issued",
-                {"coupon_id": coupon["coupon_id"], "batch": 1, "codes": ["u-1", "U-2"]})  # fmt: skip
+    codes = {"coupon_id": coupon["coupon_id"], "batch": 1, "codes": ["u-1", "U-2"]}
+    kit.deliver("campaign.coupon.codes_issued", codes)
     item = product(price="20.00", tax_rate="0")
     lines = [{"product_id": item["id"], "quantity": "1"}]
     used = place(admin, first, lines, coupon_code="u-1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 
 from sales_service.domain.errors import NotAllowed, NotFound
 from servicekit.identity import Identity
@@ -26,7 +26,35 @@ REACH: dict[str, dict[str, str]] = {
 
 
 def can_see(actor: Identity, resource: str, obj: Any) -> bool:
+    if resource == "targets":
+        return _target_visible(actor, obj)
     return actor.can_see(REACH[resource], obj.owner_id, obj.owner_team)
+
+
+def _target_visible(actor: Identity, target: Any) -> bool:
+    """A rep sees their own targets and their team's; a manager every target of the team."""
+    reach = actor.reach(REACH["targets"])
+    if reach == "all":
+        return True
+    in_team = actor.team is not None and target.team == actor.team
+    if target.subject == "team":
+        return reach != "none" and in_team
+    return target.owner_id == actor.id or (reach == "team" and in_team)
+
+
+def target_condition(actor: Identity, table):
+    c = table.c
+    reach = actor.reach(REACH["targets"])
+    if reach == "all":
+        return None
+    own = and_(c.subject == "rep", c.owner_id == actor.id)
+    if reach == "none":
+        return c.id.is_(None)
+    if not actor.team:
+        return own
+    if reach == "team":
+        return or_(own, c.team == actor.team)
+    return or_(own, and_(c.subject == "team", c.team == actor.team))
 
 
 def visible(repo, actor: Identity, resource: str, key: str, *, lock: bool = False):

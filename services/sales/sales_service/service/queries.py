@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, select
 from sales_service.adapters import repositories as r
 from sales_service.adapters import tables as t
 from sales_service.domain.errors import NotFound
-from sales_service.service.access import reach_condition
+from sales_service.service.access import reach_condition, target_condition
 from servicekit.identity import Identity
 from servicekit.pagination import Page, SortKey, keyset_page
 
@@ -337,7 +337,7 @@ TARGET_SORTS = _sorts(t.targets, {"period_start": "period_start", "created_at": 
 
 def list_targets(session, actor: Identity, filters: dict, *, limit, cursor, sort) -> Page:
     c = t.targets.c
-    conditions = [reach_condition(actor, "targets", c.owner_id, c.team)]
+    conditions = [target_condition(actor, t.targets)]
     conditions += _equal(
         t.targets, filters, ("subject", "owner_id", "team", "metric", "period_kind")
     )
@@ -387,7 +387,7 @@ def list_tasks(session, actor: Identity, filters: dict, *, limit, cursor, sort, 
          "related_id", "customer_id"),
     )  # fmt: skip
     if filters.get("overdue"):
-        conditions += [c.status == "open", c.due_at < now]
+        conditions += [c.status == "open", c.due_at <= now]
     conditions += _between(c.due_at, filters.get("due_after"), filters.get("due_before"))
     return _page(session, r.TaskRepository, conditions, TASK_SORTS[sort], limit, cursor)
 
