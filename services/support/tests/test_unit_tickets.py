@@ -211,11 +211,11 @@ def test_warning_and_breach_are_recorded_once_each():
     tk = ticket()
     recorded(tk)
     assert tk.sla_next_check_at == MONDAY_10 + 48 * M  # 80% of 60 minutes
-    assert tk.check_sla(MONDAY_10 + 47 * M) == 0
-    assert tk.check_sla(MONDAY_10 + 50 * M) == 1
-    assert tk.check_sla(MONDAY_10 + 55 * M) == 0
-    assert tk.check_sla(MONDAY_10 + 61 * M) == 1
-    assert tk.check_sla(MONDAY_10 + 70 * M) == 0
+    assert tk.check_sla(MONDAY_10 + 47 * M, CAL) == 0
+    assert tk.check_sla(MONDAY_10 + 50 * M, CAL) == 1
+    assert tk.check_sla(MONDAY_10 + 55 * M, CAL) == 0
+    assert tk.check_sla(MONDAY_10 + 61 * M, CAL) == 1
+    assert tk.check_sla(MONDAY_10 + 70 * M, CAL) == 0
     kinds = [type(e).__name__ for e in recorded(tk)]
     assert kinds == ["SlaWarned", "SlaBreached"]
     assert tk.sla.clocks["first_response"].breached and tk.sla_breached
@@ -224,7 +224,7 @@ def test_warning_and_breach_are_recorded_once_each():
 def test_a_late_scan_publishes_the_breach_without_a_stale_warning():
     tk = ticket()
     recorded(tk)
-    assert tk.check_sla(MONDAY_10 + 2 * 60 * M) == 1
+    assert tk.check_sla(MONDAY_10 + 2 * 60 * M, CAL) == 1
     assert [type(e).__name__ for e in recorded(tk)] == ["SlaBreached"]
 
 
@@ -332,3 +332,13 @@ def test_policy_conditions_and_targets_are_validated():
         policy(warning_percent=100)
     with pytest.raises(InvalidValue):
         policy(survey_kind="csat", low_score_threshold=7)
+
+
+def test_setting_pending_after_a_deadline_passed_still_records_the_breach():
+    tk = ticket()
+    recorded(tk)
+    tk.set_pending("photos", MONDAY_10 + 90 * M, CAL)
+    names = [type(e).__name__ for e in recorded(tk)]
+    assert names == ["TicketPending", "SlaBreached"]
+    assert tk.sla.clocks["first_response"].breached
+    assert tk.check_sla(MONDAY_10 + 200 * M, CAL) == 0  # paused: nothing more to say

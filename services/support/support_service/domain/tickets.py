@@ -307,13 +307,18 @@ class Ticket(EventRecorder):
     def _breach_on_completion(self, clock: SlaClock, now: datetime) -> None:
         self.record(events.SlaBreached(self.snapshot(), self._clock_facts(clock, now), now))
 
-    def _clock_facts(self, clock: SlaClock, now: datetime) -> dict[str, Any]:
+    def _clock_facts(
+        self, clock: SlaClock, now: datetime, cal: BusinessCalendar | None = None
+    ) -> dict[str, Any]:
+        elapsed = (
+            clock.elapsed(cal, now) if cal is not None else timedelta(microseconds=clock.elapsed_us)
+        )
         return {
             "target": clock.target,
             "cycle": clock.cycle,
             "due_at": clock.due_at or now,
             "target_minutes": clock.target_minutes,
-            "elapsed_business_seconds": clock.elapsed_us // 1_000_000,
+            "elapsed_business_seconds": int(elapsed.total_seconds()),
             "threshold_percent": clock.warning_percent,
             "policy_id": self.sla.policy_id,
             "policy_name": self.sla.policy_name,
@@ -443,9 +448,17 @@ class Ticket(EventRecorder):
 
     def set_pending(self, reason: str | None, now: datetime, cal: BusinessCalendar) -> None:
         self._transition("pending", now)
+        # A deadline that passed before the pause stays breached: judge it now, since the
+        # scan only looks at running clocks.
+        due = [(kind, c) for c in self.sla.all_clocks() for kind in c.checks_due(now)]
+        facts = [(kind, self._clock_facts(c, now, cal)) for kind, c in due]
         self._pause_all(now, cal)
         self._bump(now)
-        self.record(events.TicketPending(self.snapshot(), now, reason))
+        snapshot = self.snapshot()
+        self.record(events.TicketPending(snapshot, now, reason))
+        for kind, fact in facts:
+            event = events.SlaWarned if kind == "warning" else events.SlaBreached
+            self.record(event(snapshot, fact, now))
 
     def hold(self, reason: str | None, now: datetime, cal: BusinessCalendar) -> None:
         self._transition("on_hold", now)
@@ -660,7 +673,7 @@ class Ticket(EventRecorder):
         self._bump(now)
         self.record(events.ComplaintRecorded(self.snapshot(), self.complaint.as_dict()))
 
-    def check_sla(self, now: datetime) -> int:
+    def check_sla(self, now: datetime, cal: BusinessCalendar) -> int:
         """Record warnings and breaches that fell due; return how many."""
         if self.is_resolved:
             return 0
@@ -673,7 +686,7 @@ class Ticket(EventRecorder):
         self._bump(now)
         snapshot = self.snapshot()
         for kind, clock in found:
-            facts = self._clock_facts(clock, now)
+            facts = self._clock_facts(clock, now, cal)
             if kind == "warning":
                 self.record(events.SlaWarned(snapshot, facts, now))
             else:

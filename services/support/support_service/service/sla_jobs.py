@@ -28,22 +28,26 @@ def scan_sla(uow_factory, ctx: SupportContext, *, batch: int | None = None) -> i
             return recorded
         ids = ids[:batch]
         try:
-            recorded += _check(uow_factory, ids, now)
+            recorded += _check(uow_factory, ctx, ids, now)
         except ConcurrentModification:
             # Someone changed one of them meanwhile: go one by one, skipping the busy ones.
             for ticket_id in ids:
                 try:
-                    recorded += _check(uow_factory, [ticket_id], now)
+                    recorded += _check(uow_factory, ctx, [ticket_id], now)
                 except ConcurrentModification:
                     log.info("sla_check_deferred", ticket_id=ticket_id)
         done.update(ids)
 
 
-def _check(uow_factory, ids: list[str], now) -> int:
+def _check(uow_factory, ctx: SupportContext, ids: list[str], now) -> int:
     recorded = 0
     with uow_factory() as uow:
+        calendars = {}
         for ticket in uow.tickets.get_many(ids):
-            found = ticket.check_sla(now)
+            calendar_id = ticket.sla.calendar_id
+            if calendar_id not in calendars:
+                calendars[calendar_id] = ctx.calendar(uow, calendar_id)
+            found = ticket.check_sla(now, calendars[calendar_id])
             if found:
                 recorded += found
                 uow.tickets.save(ticket)
