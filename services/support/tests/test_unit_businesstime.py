@@ -276,7 +276,7 @@ instants = st.datetimes(
 amounts = st.integers(0, 60 * 24 * 5).map(lambda m: timedelta(minutes=m)) | st.integers(
     0, 10**10
 ).map(lambda us: timedelta(microseconds=us))
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
