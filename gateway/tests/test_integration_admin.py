@@ -251,3 +251,28 @@ def test_openapi_leaves_out_unreachable_services(start_gateway):
     document = gateway.get("/api/v1/openapi.json").json()
     assert "customer" in document["info"]["description"]
     assert "/api/v1/auth/login" in document["paths"]
+
+
+def test_maintenance_purges_expired_sessions(gateway):
+    from sqlalchemy import update
+
+    from gateway.cli import maintenance_jobs
+
+    user = gateway.create_user()
+    old = gateway.login(user.email)
+    gateway.post("/api/v1/auth/logout", json={"refresh_token": old["refresh_token"]})
+    fresh = gateway.login(user.email)
+    with gateway.rt.store.uow() as uow:
+        long_ago = datetime.now(UTC) - timedelta(days=30)
+        uow.session.execute(
+            update(t.refresh_tokens)
+            .where(t.refresh_tokens.c.revoked_at.is_not(None))
+            .values(expires_at=long_ago)
+        )
+        uow.session.execute(update(t.revoked_sessions).values(expires_at=long_ago))
+        uow.commit()
+    jobs = {job.name: job for job in maintenance_jobs(gateway.rt.store, gateway.rt.limiter)}
+    assert jobs["purge-refresh-tokens"].run() == {"refresh_tokens": 1, "revoked_sessions": 1}
+    refreshed = gateway.post("/api/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert jobs["purge-rate-limits"].run() >= 0
