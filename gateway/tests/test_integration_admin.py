@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import select
 
 from gateway import tables as t
 from gateway.scopes import ALL_SCOPES
+from servicekit.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -174,10 +174,11 @@ def test_api_keys_lifecycle(gateway, admin_headers):
     assert gateway.get("/api/v1/api-keys", headers=with_key).status_code == 403
     # Only in the header: a key in the query string authenticates nothing.
     assert gateway.get(f"/api/v1/orders?api_key={plaintext}").status_code == 401
-    deadline = time.monotonic() + 5
-    while gateway.rt.store.api_key(key["id"]).last_used_at is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gateway.rt.store.api_key(key["id"]).last_used_at is not None
+    wait_for(
+        lambda: gateway.rt.store.api_key(key["id"]).last_used_at is not None,
+        timeout=10,
+        message="last_used_at to be recorded",
+    )
 
     revoked = gateway.post(f"/api/v1/api-keys/{key['id']}/revoke", headers=admin_headers)
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
@@ -196,15 +197,19 @@ def test_api_key_validation_and_expiry(gateway, admin_headers):
         headers=admin_headers,
     )
     assert past.status_code == 422
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    soon = datetime.now(UTC) + timedelta(seconds=4)
     key = gateway.post(
         "/api/v1/api-keys",
         json={"name": "x", "scopes": ["orders:read"], "expires_at": soon.isoformat()},
         headers=admin_headers,
     ).json()
     assert gateway.get("/api/v1/orders", headers={"X-API-Key": key["key"]}).status_code == 200
-    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
-    assert gateway.get("/api/v1/orders", headers={"X-API-Key": key["key"]}).status_code == 401
+    wait_for(
+        lambda: gateway.get("/api/v1/orders", headers={"X-API-Key": key["key"]}).status_code == 401,
+        timeout=15,
+        message="the key to expire",
+    )
+    assert datetime.now(UTC) >= soon - timedelta(seconds=1)
     assert gateway.get("/api/v1/orders", headers={"X-API-Key": "mms_garbage"}).status_code == 401
     both = gateway.get(
         "/api/v1/orders", headers={"X-API-Key": key["key"], "Authorization": "Bearer x"}
