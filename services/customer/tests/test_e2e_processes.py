@@ -39,16 +39,22 @@ def test_metrics_logs_correlation_and_worker_health(suite, amqp_url):
     for _ in range(20):
         response = session.get(f"{api}/api/v1/customers?limit=1", headers=headers)
         assert response.status_code == 200
-    created = session.post(f"{api}/api/v1/customers", json={"kind": "person", "name": "E2E"},
-                           headers={**headers, "X-Correlation-ID": "corr-e2e-42"})
+    created = session.post(
+        f"{api}/api/v1/customers",
+        json={"kind": "person", "name": "E2E"},
+        headers={**headers, "X-Correlation-ID": "corr-e2e-42"},
+    )
     assert created.status_code == 201, created.text
     request_id = created.headers["X-Request-ID"]
 
     # /metrics adds up every gunicorn worker's counts.
     def list_requests():
         text = session.get(f"{api}/metrics").text
-        found = re.search(r'mms_http_requests_total\{endpoint="/api/v1/customers",'
-                          r'method="GET",service="customer",status="200"\} (\d+)', text)
+        found = re.search(
+            r'mms_http_requests_total\{endpoint="/api/v1/customers",'
+            r'method="GET",service="customer",status="200"\} (\d+)',
+            text,
+        )
         return found and int(found.group(1)) == 20
 
     wait_for(list_requests, message="20 GETs counted across both workers")
@@ -81,5 +87,6 @@ def test_metrics_logs_correlation_and_worker_health(suite, amqp_url):
 def test_operator_cli_on_a_running_service(suite):
     out = suite.group.run([suite.cli("customer"), "outbox", "status"], suite.env())
     assert json.loads(out)["unpublished"] >= 0
-    assert "no parked messages" in suite.group.run([suite.cli("customer"), "dead", "list"],
-                                                   suite.env())
+    assert "no parked messages" in suite.group.run(
+        [suite.cli("customer"), "dead", "list"], suite.env()
+    )
