@@ -37,92 +37,92 @@ def draft(admin, template_id):
     ).json
 
 
-@pytest.mark.parametrize(
-    ("query", "field"),
-    [
-        ("limit=0", "limit"),
-        ("limit=201", "limit"),
-        ("status=sleeping", "status"),
-        ("sort=size", "sort"),
-        ("colour=red", "colour"),
-        ("owner_id=nope", "owner_id"),
-        ("starts_after=yesterday", "starts_after"),
-    ],
-)
-def test_campaign_list_query(admin, query, field):
-    body = error(admin.get(f"/api/v1/campaigns?{query}"), 422)
-    assert field in body["details"]
+CAMPAIGN_LIST_QUERY_CASES = [
+    ("limit=0", "limit"),
+    ("limit=201", "limit"),
+    ("status=sleeping", "status"),
+    ("sort=size", "sort"),
+    ("colour=red", "colour"),
+    ("owner_id=nope", "owner_id"),
+    ("starts_after=yesterday", "starts_after"),
+]
+
+
+def test_campaign_list_query(admin):
+    for query, field in CAMPAIGN_LIST_QUERY_CASES:
+        body = error(admin.get(f"/api/v1/campaigns?{query}"), 422)
+        assert field in body["details"], query
 
 
 def test_campaign_list_bad_cursor(admin):
     assert error(admin.get("/api/v1/campaigns?cursor=garbage"), 400)["code"] == "invalid_cursor"
 
 
-@pytest.mark.parametrize(
-    ("body", "field_or_text"),
-    [
-        ({"channel": "email"}, "name"),
-        ({"name": "x"}, "channel"),
-        ({"name": "x", "channel": "fax"}, "channel"),
-        ({"name": "x", "channel": "email", "colour": "red"}, "colour"),
-        ({"name": "x" * 201, "channel": "email"}, "name"),
-        ({"name": "x", "channel": "email", "objective": "fame"}, "objective"),
-        (
-            {"name": "x", "channel": "email", "budget": {"amount": "-1", "currency": "EUR"}},
-            "budget",
-        ),
-        (
-            {"name": "x", "channel": "email", "budget": {"amount": "abc", "currency": "EUR"}},
-            "budget",
-        ),
-        ({"name": "x", "channel": "email", "budget": {"amount": 1.5, "currency": "eur"}}, "budget"),
-        (
-            {"name": "x", "channel": "email", "budget": {"amount": "10", "currency": "USD"}},
-            "base currency",
-        ),
-        ({"name": "x", "channel": "email", "segment_ids": ["not-a-uuid"]}, "segment_ids"),
-        ({"name": "x", "channel": "email", "segment_ids": [UNKNOWN]}, "unknown segment"),
-        ({"name": "x", "channel": "email", "segment_ids": [UNKNOWN] * 21}, "segment_ids"),
-        (
-            {"name": "x", "channel": "email", "variants": [{"name": "A", "split_percent": 70}]},
-            "add up to 100",
-        ),
-        (
-            {"name": "x", "channel": "email", "variants": [{"name": "A", "split_percent": 0}]},
-            "variants",
-        ),
-        (
-            {
-                "name": "x",
-                "channel": "email",
-                "variants": [{"name": "A", "split_percent": 100, "template_id": UNKNOWN}],
-            },
-            "no template",
-        ),
-        ({"name": "x", "channel": "email", "ab_test": {"winner_metric": "clicks"}}, "two variants"),
-        ({"name": "x", "channel": "email", "ab_test": {"winner_metric": "likes"}}, "ab_test"),
-        ({"name": "x", "channel": "email", "utm_campaign": "Spring Sale!"}, "utm_campaign"),
-        (
-            {
-                "name": "x",
-                "channel": "email",
-                "planned_start": "2026-05-01T00:00:00Z",
-                "planned_end": "2026-04-01T00:00:00Z",
-            },
-            "planned_end",
-        ),
-        ({"name": "x", "channel": "survey"}, "survey_id"),
-        ({"name": "x", "channel": "email", "survey_id": UNKNOWN}, "survey"),
-        ({"name": "x", "channel": "email", "coupon_id": UNKNOWN}, "coupon"),
-        (
-            {"name": "x", "channel": "email", "respect_frequency_cap": "maybe"},
-            "respect_frequency_cap",
-        ),
-    ],
-)
-def test_campaign_create(admin, body, field_or_text):
-    problem = error(admin.post("/api/v1/campaigns", json=body), 422)
-    assert field_or_text in str(problem.get("details", {})) + problem["message"]
+CAMPAIGN_CREATE_CASES = [
+    ({"channel": "email"}, "name"),
+    ({"name": "x"}, "channel"),
+    ({"name": "x", "channel": "fax"}, "channel"),
+    ({"name": "x", "channel": "email", "colour": "red"}, "colour"),
+    ({"name": "x" * 201, "channel": "email"}, "name"),
+    ({"name": "x", "channel": "email", "objective": "fame"}, "objective"),
+    (
+        {"name": "x", "channel": "email", "budget": {"amount": "-1", "currency": "EUR"}},
+        "budget",
+    ),
+    (
+        {"name": "x", "channel": "email", "budget": {"amount": "abc", "currency": "EUR"}},
+        "budget",
+    ),
+    ({"name": "x", "channel": "email", "budget": {"amount": 1.5, "currency": "eur"}}, "budget"),
+    (
+        {"name": "x", "channel": "email", "budget": {"amount": "10", "currency": "USD"}},
+        "base currency",
+    ),
+    ({"name": "x", "channel": "email", "segment_ids": ["not-a-uuid"]}, "segment_ids"),
+    ({"name": "x", "channel": "email", "segment_ids": [UNKNOWN]}, "unknown segment"),
+    ({"name": "x", "channel": "email", "segment_ids": [UNKNOWN] * 21}, "segment_ids"),
+    (
+        {"name": "x", "channel": "email", "variants": [{"name": "A", "split_percent": 70}]},
+        "add up to 100",
+    ),
+    (
+        {"name": "x", "channel": "email", "variants": [{"name": "A", "split_percent": 0}]},
+        "variants",
+    ),
+    (
+        {
+            "name": "x",
+            "channel": "email",
+            "variants": [{"name": "A", "split_percent": 100, "template_id": UNKNOWN}],
+        },
+        "no template",
+    ),
+    ({"name": "x", "channel": "email", "ab_test": {"winner_metric": "clicks"}}, "two variants"),
+    ({"name": "x", "channel": "email", "ab_test": {"winner_metric": "likes"}}, "ab_test"),
+    ({"name": "x", "channel": "email", "utm_campaign": "Spring Sale!"}, "utm_campaign"),
+    (
+        {
+            "name": "x",
+            "channel": "email",
+            "planned_start": "2026-05-01T00:00:00Z",
+            "planned_end": "2026-04-01T00:00:00Z",
+        },
+        "planned_end",
+    ),
+    ({"name": "x", "channel": "survey"}, "survey_id"),
+    ({"name": "x", "channel": "email", "survey_id": UNKNOWN}, "survey"),
+    ({"name": "x", "channel": "email", "coupon_id": UNKNOWN}, "coupon"),
+    (
+        {"name": "x", "channel": "email", "respect_frequency_cap": "maybe"},
+        "respect_frequency_cap",
+    ),
+]
+
+
+def test_campaign_create(admin):
+    for body, field_or_text in CAMPAIGN_CREATE_CASES:
+        problem = error(admin.post("/api/v1/campaigns", json=body), 422)
+        assert field_or_text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_campaign_create_body_format(admin):
@@ -219,41 +219,41 @@ def test_customer_messages_needs_a_customer(admin):
     assert admin.get(f"/api/v1/campaigns/messages?customer_id={UNKNOWN}").json["items"] == []
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({}, "category"),
-        ({"category": "bribes", "amount": {"amount": "1", "currency": "EUR"}}, "category"),
-        ({"category": "media", "amount": {"amount": "0", "currency": "EUR"}}, "amount"),
-        ({"category": "media", "amount": {"amount": "-5", "currency": "EUR"}}, "amount"),
-        ({"category": "media", "amount": {"amount": "5", "currency": "euro"}}, "currency"),
-        ({"category": "media", "amount": {"amount": "1e20", "currency": "EUR"}}, "amount"),
-        (
-            {"category": "media", "amount": {"amount": "5", "currency": "USD"}, "fx_rate": "-1"},
-            "fx_rate",
-        ),
-        (
-            {
-                "category": "media",
-                "amount": {"amount": "5", "currency": "USD"},
-                "fx_rate": "0.1234567",
-            },
-            "fx_rate",
-        ),
-        ({"category": "media", "amount": {"amount": "5", "currency": "EUR"}, "tip": 1}, "tip"),
-        (
-            {
-                "category": "media",
-                "amount": {"amount": "5", "currency": "EUR"},
-                "incurred_on": "31/12/2026",
-            },
-            "incurred_on",
-        ),
-    ],
-)
-def test_costs(admin, draft, body, text):
-    problem = error(admin.post(f"/api/v1/campaigns/{draft['id']}/costs", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+COSTS_CASES = [
+    ({}, "category"),
+    ({"category": "bribes", "amount": {"amount": "1", "currency": "EUR"}}, "category"),
+    ({"category": "media", "amount": {"amount": "0", "currency": "EUR"}}, "amount"),
+    ({"category": "media", "amount": {"amount": "-5", "currency": "EUR"}}, "amount"),
+    ({"category": "media", "amount": {"amount": "5", "currency": "euro"}}, "currency"),
+    ({"category": "media", "amount": {"amount": "1e20", "currency": "EUR"}}, "amount"),
+    (
+        {"category": "media", "amount": {"amount": "5", "currency": "USD"}, "fx_rate": "-1"},
+        "fx_rate",
+    ),
+    (
+        {
+            "category": "media",
+            "amount": {"amount": "5", "currency": "USD"},
+            "fx_rate": "0.1234567",
+        },
+        "fx_rate",
+    ),
+    ({"category": "media", "amount": {"amount": "5", "currency": "EUR"}, "tip": 1}, "tip"),
+    (
+        {
+            "category": "media",
+            "amount": {"amount": "5", "currency": "EUR"},
+            "incurred_on": "31/12/2026",
+        },
+        "incurred_on",
+    ),
+]
+
+
+def test_costs(admin, draft):
+    for body, text in COSTS_CASES:
+        problem = error(admin.post(f"/api/v1/campaigns/{draft['id']}/costs", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_cost_delete_unknown(admin, draft):
@@ -267,28 +267,28 @@ def test_cost_delete_unknown(admin, draft):
     )
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({"subject": "s", "text": "t"}, "name"),
-        ({"name": "n", "text": "t"}, "subject"),
-        ({"name": "n", "subject": "s"}, "text part, an HTML part"),
-        ({"name": "n", "subject": "Hi {{ frist_name }}", "text": "t"}, "frist_name"),
-        ({"name": "n", "subject": "s", "text": "{{ ''.__class__.__mro__ }}"}, "not allowed"),
-        ({"name": "n", "subject": "s", "text": "{% if %}"}, "line 1"),
-        (
-            {"name": "n", "subject": "s", "text": "t", "defaults": {"first name": "x"}},
-            "not a valid variable name",
-        ),
-        ({"name": "n", "subject": "s", "text": "t", "defaults": {"x": 5}}, "defaults"),
-        ({"name": "n", "subject": "s", "text": "t", "from_name": "Evil\r\nBcc: x"}, "from_name"),
-        ({"name": "n", "subject": "s", "text": "t", "body": "?"}, "body"),
-        ({"name": "n", "subject": "s" * 301, "text": "t"}, "subject"),
-    ],
-)
-def test_template_create(admin, body, text):
-    problem = error(admin.post("/api/v1/templates", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+TEMPLATE_CREATE_CASES = [
+    ({"subject": "s", "text": "t"}, "name"),
+    ({"name": "n", "text": "t"}, "subject"),
+    ({"name": "n", "subject": "s"}, "text part, an HTML part"),
+    ({"name": "n", "subject": "Hi {{ frist_name }}", "text": "t"}, "frist_name"),
+    ({"name": "n", "subject": "s", "text": "{{ ''.__class__.__mro__ }}"}, "not allowed"),
+    ({"name": "n", "subject": "s", "text": "{% if %}"}, "line 1"),
+    (
+        {"name": "n", "subject": "s", "text": "t", "defaults": {"first name": "x"}},
+        "not a valid variable name",
+    ),
+    ({"name": "n", "subject": "s", "text": "t", "defaults": {"x": 5}}, "defaults"),
+    ({"name": "n", "subject": "s", "text": "t", "from_name": "Evil\r\nBcc: x"}, "from_name"),
+    ({"name": "n", "subject": "s", "text": "t", "body": "?"}, "body"),
+    ({"name": "n", "subject": "s" * 301, "text": "t"}, "subject"),
+]
+
+
+def test_template_create(admin):
+    for body, text in TEMPLATE_CREATE_CASES:
+        problem = error(admin.post("/api/v1/templates", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_template_item_errors(admin, template_id):
@@ -305,94 +305,94 @@ def test_template_item_errors(admin, template_id):
     assert error(admin.get("/api/v1/templates?status=deleted"), 422)
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({"mode": "shared", "discount_kind": "percent", "value": "10"}, "name"),
-        ({"name": "c", "mode": "both", "discount_kind": "percent", "value": "10"}, "mode"),
-        (
-            {"name": "c", "mode": "shared", "discount_kind": "percent", "value": "150"},
-            "at most 100",
-        ),
-        ({"name": "c", "mode": "shared", "discount_kind": "percent", "value": "0"}, "more than 0"),
-        ({"name": "c", "mode": "shared", "discount_kind": "amount", "value": "5"}, "currency"),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "percent",
-                "value": "5",
-                "currency": "EUR",
-            },
-            "no currency",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "percent",
-                "value": "5",
-                "code": "no spaces!",
-            },
-            "code",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "unique",
-                "discount_kind": "percent",
-                "value": "5",
-                "code": "SHARED",
-            },
-            "no shared code",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "percent",
-                "value": "5",
-                "max_redemptions": 0,
-            },
-            "max_redemptions",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "percent",
-                "value": "5",
-                "valid_from": "2026-05-01T00:00:00Z",
-                "valid_until": "2026-04-01T00:00:00Z",
-            },
-            "valid_until",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "amount",
-                "value": "5",
-                "currency": "EUR",
-                "min_order": {"amount": "20", "currency": "USD"},
-            },
-            "min_order",
-        ),
-        (
-            {
-                "name": "c",
-                "mode": "shared",
-                "discount_kind": "percent",
-                "value": "5",
-                "campaign_id": UNKNOWN,
-            },
-            "no campaign",
-        ),
-    ],
-)
-def test_coupon_create(admin, body, text):
-    problem = error(admin.post("/api/v1/coupons", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+COUPON_CREATE_CASES = [
+    ({"mode": "shared", "discount_kind": "percent", "value": "10"}, "name"),
+    ({"name": "c", "mode": "both", "discount_kind": "percent", "value": "10"}, "mode"),
+    (
+        {"name": "c", "mode": "shared", "discount_kind": "percent", "value": "150"},
+        "at most 100",
+    ),
+    ({"name": "c", "mode": "shared", "discount_kind": "percent", "value": "0"}, "more than 0"),
+    ({"name": "c", "mode": "shared", "discount_kind": "amount", "value": "5"}, "currency"),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "percent",
+            "value": "5",
+            "currency": "EUR",
+        },
+        "no currency",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "percent",
+            "value": "5",
+            "code": "no spaces!",
+        },
+        "code",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "unique",
+            "discount_kind": "percent",
+            "value": "5",
+            "code": "SHARED",
+        },
+        "no shared code",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "percent",
+            "value": "5",
+            "max_redemptions": 0,
+        },
+        "max_redemptions",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "percent",
+            "value": "5",
+            "valid_from": "2026-05-01T00:00:00Z",
+            "valid_until": "2026-04-01T00:00:00Z",
+        },
+        "valid_until",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "amount",
+            "value": "5",
+            "currency": "EUR",
+            "min_order": {"amount": "20", "currency": "USD"},
+        },
+        "min_order",
+    ),
+    (
+        {
+            "name": "c",
+            "mode": "shared",
+            "discount_kind": "percent",
+            "value": "5",
+            "campaign_id": UNKNOWN,
+        },
+        "no campaign",
+    ),
+]
+
+
+def test_coupon_create(admin):
+    for body, text in COUPON_CREATE_CASES:
+        problem = error(admin.post("/api/v1/coupons", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_coupon_errors(admin):
@@ -434,20 +434,20 @@ def test_coupon_errors(admin):
     assert error(admin.get("/api/v1/coupons?active=perhaps"), 422)
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({"source": "x"}, "customer_id or anonymous_id"),
-        ({"anonymous_id": "a"}, "utm source or campaign"),
-        ({"anonymous_id": "a", "source": "x", "occurred_at": "2999-01-01T00:00:00Z"}, "future"),
-        ({"customer_id": "nope", "source": "x"}, "customer_id"),
-        ({"anonymous_id": "a" * 101, "source": "x"}, "anonymous_id"),
-        ({"anonymous_id": "a", "source": "x", "utm_source": "y"}, "utm_source"),
-    ],
-)
-def test_touchpoint_create(admin, body, text):
-    problem = error(admin.post("/api/v1/touchpoints", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+TOUCHPOINT_CREATE_CASES = [
+    ({"source": "x"}, "customer_id or anonymous_id"),
+    ({"anonymous_id": "a"}, "utm source or campaign"),
+    ({"anonymous_id": "a", "source": "x", "occurred_at": "2999-01-01T00:00:00Z"}, "future"),
+    ({"customer_id": "nope", "source": "x"}, "customer_id"),
+    ({"anonymous_id": "a" * 101, "source": "x"}, "anonymous_id"),
+    ({"anonymous_id": "a", "source": "x", "utm_source": "y"}, "utm_source"),
+]
+
+
+def test_touchpoint_create(admin):
+    for body, text in TOUCHPOINT_CREATE_CASES:
+        problem = error(admin.post("/api/v1/touchpoints", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_touchpoint_list_and_link(admin):
@@ -476,28 +476,28 @@ def test_suppressions(admin):
     assert error(admin.get("/api/v1/suppressions?reason=spite"), 422)
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({}, "name"),
-        ({"name": "x", "website": "ftp://x"}, "website"),
-        (
-            {
-                "name": "x",
-                "products": [
-                    {"name": "p", "price_points": [{"price": {"amount": "-1", "currency": "EUR"}}]}
-                ],
-            },
-            "products",
-        ),
-        ({"name": "x", "products": [{"price_points": []}]}, "products"),
-        ({"name": "x", "strengths": ["s"] * 51}, "strengths"),
-        ({"name": "x", "rating": 5}, "rating"),
-    ],
-)
-def test_competitor_create(admin, body, text):
-    problem = error(admin.post("/api/v1/competitors", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+COMPETITOR_CREATE_CASES = [
+    ({}, "name"),
+    ({"name": "x", "website": "ftp://x"}, "website"),
+    (
+        {
+            "name": "x",
+            "products": [
+                {"name": "p", "price_points": [{"price": {"amount": "-1", "currency": "EUR"}}]}
+            ],
+        },
+        "products",
+    ),
+    ({"name": "x", "products": [{"price_points": []}]}, "products"),
+    ({"name": "x", "strengths": ["s"] * 51}, "strengths"),
+    ({"name": "x", "rating": 5}, "rating"),
+]
+
+
+def test_competitor_create(admin):
+    for body, text in COMPETITOR_CREATE_CASES:
+        problem = error(admin.post("/api/v1/competitors", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_competitor_errors(admin):
@@ -512,54 +512,52 @@ def test_competitor_errors(admin):
     assert error(admin.get(f"/api/v1/competitors/{UNKNOWN}"), 404)
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({"name": "s"}, "questions"),
-        ({"name": "s", "questions": []}, "questions"),
-        ({"name": "s", "questions": [{"type": "essay", "text": "?"}]}, "type"),
-        ({"name": "s", "questions": [{"type": "text"}]}, "text"),
-        (
-            {
-                "name": "s",
-                "questions": [
-                    {"type": "single_choice", "text": "?", "options": [{"label": "only"}]}
-                ],
-            },
-            "2-30 options",
-        ),
-        (
-            {
-                "name": "s",
-                "questions": [
-                    {"type": "text", "text": "?", "options": [{"label": "a"}, {"label": "b"}]}
-                ],
-            },
-            "only choice questions",
-        ),
-        (
-            {"name": "s", "questions": [{"type": "scale", "text": "?", "scale_max": 11}]},
-            "scale_max",
-        ),
-        (
-            {"name": "s", "questions": [{"question_id": "Q 1", "type": "text", "text": "?"}]},
-            "question_id",
-        ),
-        (
-            {
-                "name": "s",
-                "questions": [
-                    {"question_id": "a", "type": "text", "text": "?"},
-                    {"question_id": "a", "type": "text", "text": "?"},
-                ],
-            },
-            "used twice",
-        ),
-    ],
-)
-def test_survey_create(admin, body, text):
-    problem = error(admin.post("/api/v1/surveys", json=body), 422)
-    assert text in str(problem.get("details", {})) + problem["message"]
+SURVEY_CREATE_CASES = [
+    ({"name": "s"}, "questions"),
+    ({"name": "s", "questions": []}, "questions"),
+    ({"name": "s", "questions": [{"type": "essay", "text": "?"}]}, "type"),
+    ({"name": "s", "questions": [{"type": "text"}]}, "text"),
+    (
+        {
+            "name": "s",
+            "questions": [{"type": "single_choice", "text": "?", "options": [{"label": "only"}]}],
+        },
+        "2-30 options",
+    ),
+    (
+        {
+            "name": "s",
+            "questions": [
+                {"type": "text", "text": "?", "options": [{"label": "a"}, {"label": "b"}]}
+            ],
+        },
+        "only choice questions",
+    ),
+    (
+        {"name": "s", "questions": [{"type": "scale", "text": "?", "scale_max": 11}]},
+        "scale_max",
+    ),
+    (
+        {"name": "s", "questions": [{"question_id": "Q 1", "type": "text", "text": "?"}]},
+        "question_id",
+    ),
+    (
+        {
+            "name": "s",
+            "questions": [
+                {"question_id": "a", "type": "text", "text": "?"},
+                {"question_id": "a", "type": "text", "text": "?"},
+            ],
+        },
+        "used twice",
+    ),
+]
+
+
+def test_survey_create(admin):
+    for body, text in SURVEY_CREATE_CASES:
+        problem = error(admin.post("/api/v1/surveys", json=body), 422)
+        assert text in str(problem.get("details", {})) + problem["message"], body
 
 
 def test_survey_errors(admin):
