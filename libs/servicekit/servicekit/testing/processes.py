@@ -4,6 +4,9 @@
 deadline, stops them (their whole process group) together and shows their captured output when
 something fails. ``Suite`` builds on it to start any service's api and worker, and the gateway,
 wired together with one fresh key pair, fresh databases and one broker.
+
+Start the services before the gateway (or reserve their ports with ``suite.port(name)``): the
+gateway learns each service's URL from the ports known when it starts.
 """
 
 from __future__ import annotations
@@ -141,9 +144,16 @@ class Processes:
             except ProcessLookupError:
                 pass
 
-    def stop_all(self) -> None:
+    def stop_all(self, timeout: float = 30) -> None:
+        """SIGTERM every process first, then wait for each: they shut down in parallel."""
         for proc in reversed(self.started):
-            self.stop(proc)
+            if proc.process.poll() is None:
+                try:
+                    os.killpg(proc.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in reversed(self.started):
+            self.stop(proc, timeout)
 
     def report(self) -> str:
         """Every process's recent output, for a failing test's message."""
@@ -244,28 +254,111 @@ class Suite:
         self.group.run([self.cli(service), "setup"], self.env())
 
     def start_api(
-        self, service: str, *, workers: int = 2, name: str | None = None, port: int | None = None
+        self,
+        service: str,
+        *,
+        workers: int = 2,
+        name: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
     ) -> Proc:
+        """Start ``<service>-service api`` (gunicorn); ``env`` adds or overrides variables for
+        this process only; ``wait=False`` returns before it is ready (see ``wait_ready``)."""
         name = name or f"{service}-api"
         if port is None:
             port = self.port(service)
-        env = self.env(name)
-        env["MMS_WEB_CONCURRENCY"] = str(workers)
-        env["MMS_SERVICE"] = service
-        env[f"MMS_{service.upper()}_PORT"] = str(port)
-        proc = self.group.start(name, [self.cli(service), "api"], env, port)
+        process_env = self.env(name)
+        process_env["MMS_WEB_CONCURRENCY"] = str(workers)
+        process_env["MMS_SERVICE"] = service
+        process_env[f"MMS_{service.upper()}_PORT"] = str(port)
+        process_env.update(env or {})
+        proc = self.group.start(
+            name,
+            [self.cli(service), "api"],
+            process_env,
+            port,
+            ready_path="/health/ready" if wait else None,
+        )
         self.processes[name] = proc
         return proc
 
-    def start_worker(self, service: str, *, name: str | None = None) -> Proc:
+    def start_worker(
+        self,
+        service: str,
+        *,
+        name: str | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> Proc:
+        """Start ``<service>-service worker`` with its health server on a free port.
+
+        ``wait=False`` returns at once (start several together, then ``wait_ready`` each)."""
         name = name or f"{service}-worker"
         port = free_port()
         self.worker_ports[name] = port
-        env = self.env(name)
-        env[f"MMS_{service.upper()}_WORKER_PORT"] = str(port)
-        proc = self.group.start(name, [self.cli(service), "worker"], env, port)
+        process_env = self.env(name)
+        process_env[f"MMS_{service.upper()}_WORKER_PORT"] = str(port)
+        process_env.update(env or {})
+        proc = self.group.start(
+            name,
+            [self.cli(service), "worker"],
+            process_env,
+            port,
+            ready_path="/health/ready" if wait else None,
+        )
         self.processes[name] = proc
         return proc
+
+    def wait_ready(self, *names: str, timeout: float = 90) -> None:
+        """Wait until every process in ``names`` answers ``/health/ready`` with 200."""
+        for name in names:
+            proc = self.processes[name]
+            wait_http(f"{proc.url}/health/ready", timeout, proc)
+
+    def setup_all(self, *services: str) -> None:
+        """``setup`` several services at once (each has its own database; the broker topology
+        declarations are idempotent)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
+            for future in [pool.submit(self.setup, service) for service in services]:
+                future.result()
+
+    def setup_gateway(self, env: dict[str, str] | None = None) -> None:
+        """``gateway-service setup``: migrations and the first admin (MMS_ADMIN_* in ``env``)."""
+        self.group.run([self.cli("gateway"), "setup"], {**self.env(), **(env or {})})
+
+    def start_gateway(
+        self,
+        *,
+        workers: int = 2,
+        name: str = "gateway",
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> Proc:
+        """Start ``gateway-service api`` routing to every service whose port is known."""
+        port = self.port("gateway")
+        process_env = self.env(name)
+        process_env["MMS_GATEWAY_PORT"] = str(port)
+        process_env["MMS_GATEWAY_WORKERS"] = str(workers)
+        process_env.update(env or {})
+        proc = self.group.start(
+            name,
+            [self.cli("gateway"), "api"],
+            process_env,
+            port,
+            ready_path="/health/ready" if wait else None,
+        )
+        self.processes[name] = proc
+        return proc
+
+    def metrics(self, name: str) -> str:
+        """The Prometheus exposition of process ``name`` (an api, a worker or the gateway)."""
+        port = self.worker_ports.get(name) or self.processes[name].port
+        url = f"http://127.0.0.1:{port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
 
     def stop_all(self) -> None:
         self.group.stop_all()
