@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from support_service.adapters import tables as t
@@ -144,7 +144,30 @@ def ticket_from_row(row: Any) -> Ticket:
         version=m["version"],
         persisted_version=m["version"],
     )
+    _remember_side_tables(ticket)
     return ticket
+
+
+def _remember_side_tables(ticket: Ticket) -> None:
+    # What the side tables hold, so a save rewrites only what changed.
+    ticket.__dict__["_stored_tags"] = list(ticket.tags)
+    ticket.__dict__["_stored_clocks"] = {c.target: c.to_dict() for c in ticket.sla.all_clocks()}
+
+
+# Built once: a ticket save is the SLA scan's hot path, and statements with literal values are
+# rebuilt and re-keyed for the statement cache on every call.
+_TICKET_COLUMNS = [c.name for c in t.tickets.c if c.name != "id"]
+_UPDATE_TICKET = (
+    update(t.tickets)
+    .where(t.tickets.c.id == bindparam("k_id"), t.tickets.c.version == bindparam("k_version"))
+    .values({name: bindparam(f"v_{name}") for name in _TICKET_COLUMNS})
+)
+_DELETE_TAGS = delete(t.ticket_tags).where(t.ticket_tags.c.ticket_id == bindparam("k_id"))
+_DELETE_CLOCK = delete(t.ticket_sla_records).where(
+    t.ticket_sla_records.c.ticket_id == bindparam("k_id"),
+    t.ticket_sla_records.c.target == bindparam("k_target"),
+    t.ticket_sla_records.c.cycle == bindparam("k_cycle"),
+)
 
 
 class TicketRepository:
@@ -184,11 +207,9 @@ class TicketRepository:
         if ticket.version == ticket.persisted_version:
             return
         row = ticket_row(ticket)
-        result = self.session.execute(
-            update(t.tickets)
-            .where(t.tickets.c.id == ticket.id, t.tickets.c.version == ticket.persisted_version)
-            .values(**{k: v for k, v in row.items() if k != "id"})
-        )
+        params = {f"v_{name}": row[name] for name in _TICKET_COLUMNS}
+        params.update(k_id=ticket.id, k_version=ticket.persisted_version)
+        result = self.session.execute(_UPDATE_TICKET, params)
         if result.rowcount != 1:
             raise ConcurrentModification(
                 f"ticket {ticket.number} changed meanwhile; fetch it again and retry"
@@ -198,25 +219,28 @@ class TicketRepository:
         self.seen[ticket.id] = ticket
 
     def _write_side_tables(self, ticket: Ticket, *, replace: bool) -> None:
-        if replace:
-            self.session.execute(
-                delete(t.ticket_tags).where(t.ticket_tags.c.ticket_id == ticket.id)
-            )
-        if ticket.tags:
-            self.session.execute(
-                insert(t.ticket_tags), [{"ticket_id": ticket.id, "tag": tag} for tag in ticket.tags]
-            )
-        clocks = [*ticket.sla.retired, *ticket.sla.clocks.values()]
+        if not replace or ticket.__dict__.get("_stored_tags") != ticket.tags:
+            if replace:
+                self.session.execute(_DELETE_TAGS, {"k_id": ticket.id})
+            if ticket.tags:
+                self.session.execute(
+                    insert(t.ticket_tags),
+                    [{"ticket_id": ticket.id, "tag": tag} for tag in ticket.tags],
+                )
+        stored = (ticket.__dict__.get("_stored_clocks") or {}) if replace else {}
+        clocks = [
+            *ticket.sla.retired,
+            *(c for c in ticket.sla.clocks.values() if stored.get(c.target) != c.to_dict()),
+        ]
         ticket.sla.retired = []
+        _remember_side_tables(ticket)
         if not clocks:
             return
-        self.session.execute(
-            delete(t.ticket_sla_records).where(
-                t.ticket_sla_records.c.ticket_id == ticket.id,
-                t.ticket_sla_records.c.target.in_({c.target for c in clocks}),
-                t.ticket_sla_records.c.cycle.in_({c.cycle for c in clocks}),
+        if replace:
+            self.session.execute(
+                _DELETE_CLOCK,
+                [{"k_id": ticket.id, "k_target": c.target, "k_cycle": c.cycle} for c in clocks],
             )
-        )
         self.session.execute(
             insert(t.ticket_sla_records),
             [
