@@ -171,6 +171,7 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_access_token_attacks_are_refused():
     tokens = AccessTokens(settings())
     good, _ = tokens.issue("user-1", "family-1")
