@@ -11,9 +11,10 @@ import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -118,20 +119,29 @@ class Repository:
         """Load child rows of an aggregate (override)."""
 
     def add(self, obj: Any) -> None:
-        self.session.execute(insert(self.table).values(**self.to_row(obj)))
+        # Values as parameters, not in the statement: one cached compilation per table.
+        self.session.execute(insert(self.table), self.to_row(obj))
         self._write_children(obj, new=True)
         self.seen[obj.id] = obj
+
+    @classmethod
+    @cache
+    def _update_statement(cls, names: tuple[str, ...]):
+        table = cls.table
+        return (
+            update(table)
+            .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
+            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names})
+        )
 
     def save(self, obj: Any) -> None:
         row = self.to_row(obj)
         for name in ("id", *self.kept_on_save):
             row.pop(name, None)
         row["version"] = obj.version + 1
-        result = self.session.execute(
-            update(self.table)
-            .where(self.table.c.id == obj.id, self.table.c.version == obj.version)
-            .values(**row)
-        )
+        params = {f"v_{name}": value for name, value in row.items()}
+        params.update(k_id=obj.id, k_version=obj.version)
+        result = self.session.execute(self._update_statement(tuple(row)), params)
         if result.rowcount != 1:
             raise ConcurrentModification(
                 f"{self.label} {obj.id} changed meanwhile; fetch it again and retry"
@@ -643,8 +653,7 @@ class CouponLedger:
         self.session.execute(statement)
 
     def add_redemption(self, redemption: Redemption) -> None:
-        values = dataclasses.asdict(redemption)
-        self.session.execute(insert(t.coupon_redemptions).values(**values))
+        self.session.execute(insert(t.coupon_redemptions), dataclasses.asdict(redemption))
 
     def release(self, order_id: str, at: datetime) -> Redemption | None:
         """Give the order's redemption back: counters down, unique code free again."""
@@ -768,13 +777,23 @@ class FxRateRepository(Repository):
 
 
 class Numbers:
-    """Human document numbers: ``SO-2026-000123``, one counter per prefix and year."""
+    """Human document numbers: ``SO-2026-000123``, unique and increasing.
+
+    On PostgreSQL a sequence per prefix hands them out without locking (numbers keep counting
+    across years; a rolled-back transaction leaves a gap). On SQLite, where writers take turns
+    anyway, a counter row per prefix and year does, without gaps.
+    """
+
+    SEQUENCES = {"SO": "sales_number_so", "QT": "sales_number_qt", "CT": "sales_number_ct"}
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def next(self, prefix: str, year: int) -> str:
         name = f"{prefix}-{year}"
+        if self.session.get_bind().dialect.name == "postgresql":
+            value = self.session.execute(select(func.nextval(self.SEQUENCES[prefix]))).scalar_one()
+            return f"{name}-{value:06d}"
         seq = t.sequences
         for _ in range(3):
             value = self.session.execute(
