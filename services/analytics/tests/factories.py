@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import random
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from event_contracts import golden_samples, validate_event
@@ -111,7 +111,9 @@ class Events:
                 "name": f"Product {product_id[:4]}",
                 "category": category,
                 "quantity": str(quantity),
-                "unit_price": money(Decimal(str(line_total)) / Decimal(str(quantity))),
+                "unit_price": money(
+                    (Decimal(str(line_total)) / Decimal(str(quantity))).quantize(Decimal("0.0001"))
+                ),
                 "discount": money(0),
                 "tax_rate": "0",
                 "line_total": money(line_total),
@@ -367,4 +369,388 @@ class Events:
             created_at=ts(created),
             revision=revision,
             **extra,
+        )
+
+    # -- a mixed workload ------------------------------------------------------------------------
+
+    def workload(self, orders: int = 60, start: str = "2025-07-01") -> list[Envelope]:
+        """Several months of every kind of event analytics reads, in time order.
+
+        Customers (one merged, one erased), segments, orders (paid, cancelled, returned,
+        shipped), leads through the funnel, opportunities through stages, targets, campaigns
+        with costs, messages with engagement, attribution, tickets with SLA outcomes, surveys -
+        plus every golden sample.
+        """
+        rng = self.rng
+        base = at(start)
+        out: list[Envelope] = [Envelope.from_dict(s) for s in SAMPLES.values()]
+        customers = [self.uid() for _ in range(max(orders // 3, 4))]
+        products = [(self.uid(), rng.choice(["Tea", "Cups", "Pots"])) for _ in range(6)]
+        reps = [self.uid() for _ in range(3)]
+        campaigns = [(self.uid(), self.uid(), self.uid()) for _ in range(2)]
+        stages = [self.uid(), self.uid()]
+        segment = self.uid()
+
+        def moment(days: float) -> datetime:
+            return base + timedelta(days=days)
+
+        for i, cid in enumerate(customers):
+            out.append(self.customer(cid, moment(i * 0.1), country=rng.choice(["DE", "FR", "CN"])))
+        out.append(
+            self.make(
+                "customer.segment.created", moment(0), segment_id=segment, name="Tea", revision=1
+            )
+        )
+        for cid in customers[:5]:
+            out.append(
+                self.make(
+                    "customer.segment.member_added",
+                    moment(1),
+                    segment_id=segment,
+                    customer_id=cid,
+                    at=ts(moment(1)),
+                )
+            )
+        out.append(
+            self.make(
+                "customer.segment.member_removed",
+                moment(2),
+                segment_id=segment,
+                customer_id=customers[0],
+                at=ts(moment(2)),
+            )
+        )
+        for kid, v1, v2 in campaigns:
+            out.append(
+                self.campaign(
+                    "campaign.launched",
+                    kid,
+                    moment(1),
+                    revision=2,
+                    name=f"Campaign {kid[:4]}",
+                    variants=[(v1, "A"), (v2, "B")],
+                    budget=500,
+                )
+            )
+            for n in range(3):
+                amount = money(rng.randint(50, 150))
+                out.append(
+                    self.make(
+                        "campaign.cost.recorded",
+                        moment(5 + 30 * n),
+                        cost_id=self.uid(),
+                        campaign_id=kid,
+                        amount=amount,
+                        base_amount=amount,
+                        incurred_on=moment(5 + 30 * n).date().isoformat(),
+                    )
+                )
+        for n in range(orders):
+            self._order_story(out, n, rng, moment, customers, products, reps, campaigns)
+        out.append(
+            self.make(
+                "customer.merged",
+                moment(100),
+                survivor_id=customers[1],
+                merged_ids=[customers[2]],
+                revision=5,
+            )
+        )
+        out.append(self.make("customer.erased", moment(120), customer_id=customers[3], revision=6))
+        for n in range(max(orders // 4, 4)):
+            self._lead_story(out, n, rng, moment, reps, stages)
+        for rep in reps:
+            out.append(
+                self.make(
+                    "sales.target.set",
+                    moment(0),
+                    target_id=self.uid(),
+                    subject="rep",
+                    owner_id=rep,
+                    period_kind="quarter",
+                    period="2025-Q3",
+                    period_start="2025-07-01",
+                    period_end="2025-09-30",
+                    metric="revenue",
+                    value="2000.00",
+                    revision=1,
+                )
+            )
+        for n in range(max(orders // 2, 4)):
+            self._message_story(out, n, rng, moment, customers, campaigns)
+        for n in range(max(orders // 5, 4)):
+            self._ticket_story(out, n, rng, moment, customers)
+        return out
+
+    def _order_story(self, out, n, rng, moment, customers, products, reps, campaigns) -> None:
+        day = rng.uniform(0, 150)
+        cid = rng.choice(customers)
+        lines = [
+            (p, cat, rng.randint(1, 3), f"{rng.randint(5, 90)}.{rng.randint(0, 99):02d}")
+            for p, cat in rng.sample(products, rng.randint(1, 3))
+        ]
+        kid, v1, _ = rng.choice(campaigns)
+        placed = self.placed(
+            self.uid(),
+            cid,
+            moment(day),
+            lines,
+            channel=rng.choice(["online_store", "retail_store", "direct"]),
+            owner_id=rng.choice(reps),
+            campaign_id=kid if n % 3 == 0 else None,
+        )
+        out.append(placed)
+        fate = rng.random()
+        if fate >= 0.85:
+            if fate < 0.93:
+                out.append(self.cancelled(placed, moment(day + 1), revision=2))
+            return
+        out.append(self.paid(placed, moment(day + 0.1)))
+        if n % 3 == 0:
+            revenue = placed.data["base_total"]["amount"]
+            out.append(
+                self.make(
+                    "campaign.attribution.recorded",
+                    moment(day + 0.2),
+                    order_id=placed.data["order_id"],
+                    customer_id=cid,
+                    revenue=money(revenue),
+                    placed_at=placed.data["placed_at"],
+                    revision=1,
+                    attributions=[
+                        {
+                            "campaign_id": kid,
+                            "model": model,
+                            "share": "1",
+                            "revenue": money(revenue),
+                            "variant_id": v1,
+                        }
+                        for model in ("last_touch", "first_touch", "linear")
+                    ],
+                )
+            )
+        if fate < 0.1:
+            product, _, _, amount = lines[0]
+            out.append(self.returned(placed, moment(day + 5), [(product, Decimal(amount) / 2)]))
+        elif fate < 0.6:
+            out.append(
+                self.make(
+                    "sales.order.fulfilled",
+                    moment(day + 1),
+                    order_id=placed.data["order_id"],
+                    customer_id=cid,
+                    placed_at=placed.data["placed_at"],
+                    fulfilled_at=ts(moment(day + 1)),
+                    revision=3,
+                )
+            )
+
+    def _lead_story(self, out, n, rng, moment, reps, stages) -> None:
+        lead_id, created = self.uid(), moment(rng.uniform(0, 120))
+        source = rng.choice(["web_form", "referral", "event"])
+        out.append(
+            self.lead(
+                "sales.lead.created",
+                lead_id,
+                created,
+                revision=1,
+                created=created,
+                captured=False,
+                source=source,
+            )
+        )
+        if n % 2:
+            return
+        qualified = created + timedelta(days=rng.uniform(1, 5))
+        converted = qualified + timedelta(days=2)
+        opp, rep = self.uid(), rng.choice(reps)
+        close = (converted + timedelta(days=60)).date().isoformat()
+        out.append(
+            self.lead(
+                "sales.lead.qualified",
+                lead_id,
+                qualified,
+                revision=2,
+                created=created,
+                source=source,
+                status="qualified",
+                qualified_at=ts(qualified),
+            )
+        )
+        out.append(
+            self.lead(
+                "sales.lead.converted",
+                lead_id,
+                converted,
+                revision=3,
+                created=created,
+                source=source,
+                status="converted",
+                opportunity_id=opp,
+                converted_at=ts(converted),
+            )
+        )
+        common = {"created": converted, "owner_id": rep, "lead_id": lead_id}
+        out.append(
+            self.opportunity(
+                "sales.opportunity.created",
+                opp,
+                converted,
+                revision=1,
+                stage_id=stages[0],
+                stage_name="Prospect",
+                amount=rng.randint(5, 50) * 100,
+                expected_close=close,
+                **common,
+            )
+        )
+        moved = converted + timedelta(days=10)
+        out.append(
+            self.opportunity(
+                "sales.opportunity.stage_changed",
+                opp,
+                moved,
+                revision=2,
+                stage_id=stages[1],
+                stage_name="Proposal",
+                probability=60,
+                from_stage_id=stages[0],
+                to_stage_id=stages[1],
+                time_in_previous_stage_seconds=864000,
+                expected_close=close,
+                **common,
+            )
+        )
+        if n % 4 == 0:
+            out.append(
+                self.opportunity(
+                    "sales.opportunity.won",
+                    opp,
+                    moved + timedelta(days=5),
+                    revision=3,
+                    stage_id=stages[1],
+                    stage_name="Won",
+                    status="won",
+                    probability=100,
+                    from_stage_id=stages[1],
+                    time_in_previous_stage_seconds=432000,
+                    **common,
+                )
+            )
+
+    def _message_story(self, out, n, rng, moment, customers, campaigns) -> None:
+        kid, v1, v2 = rng.choice(campaigns)
+        mid, sent = self.uid(), moment(rng.uniform(0, 140))
+        common = {
+            "campaign_id": kid,
+            "variant_id": rng.choice([v1, v2]),
+            "customer_id": rng.choice(customers),
+        }
+        out.append(self.message("campaign.message.sent", mid, sent, **common))
+        if n % 7 == 0:
+            out.append(
+                self.message("campaign.message.bounced", mid, sent, bounce_type="hard", **common)
+            )
+            return
+        out.append(self.message("campaign.message.delivered", mid, sent, **common))
+        if n % 2 == 0:
+            machine = n % 4 == 0
+            out.append(
+                self.message(
+                    "campaign.message.opened",
+                    mid,
+                    sent + timedelta(hours=1),
+                    first=True,
+                    machine=machine,
+                    machine_reason="apple_mpp" if machine else None,
+                    **common,
+                )
+            )
+        if n % 3 == 0:
+            out.append(
+                self.message(
+                    "campaign.message.clicked",
+                    mid,
+                    sent + timedelta(hours=2),
+                    first=True,
+                    machine=False,
+                    machine_reason=None,
+                    link_id="l",
+                    url="https://example.com",
+                    **common,
+                )
+            )
+
+    def _ticket_story(self, out, n, rng, moment, customers) -> None:
+        tid, opened = self.uid(), moment(rng.uniform(0, 140))
+        cid = rng.choice(customers)
+        kw = {"created": opened, "customer_id": cid, "channel": rng.choice(["email", "phone"])}
+        out.append(
+            self.ticket(
+                "support.ticket.opened", tid, opened, revision=1, opened_at=ts(opened), **kw
+            )
+        )
+        first = rng.randint(600, 20000)
+        responded = opened + timedelta(seconds=first)
+        out.append(
+            self.ticket(
+                "support.ticket.first_responded",
+                tid,
+                responded,
+                revision=2,
+                responded_at=ts(responded),
+                business_seconds=first,
+                calendar_seconds=first,
+                met=first < 14400,
+                **kw,
+            )
+        )
+        if n % 3 == 0:
+            out.append(
+                self.make(
+                    "support.ticket.sla_breached",
+                    opened + timedelta(hours=8),
+                    ticket_id=tid,
+                    customer_id=cid,
+                    target="resolution",
+                    cycle=1,
+                    revision=3,
+                )
+            )
+            return
+        resolved = opened + timedelta(days=1)
+        out.append(
+            self.ticket(
+                "support.ticket.resolved",
+                tid,
+                resolved,
+                revision=3,
+                resolved_at=ts(resolved),
+                resolution_business_seconds=first * 3,
+                resolution_calendar_seconds=86400,
+                reopened_count=0,
+                sla_met={
+                    "first_response": first < 14400,
+                    "next_response": None,
+                    "resolution": n % 2 == 0,
+                },
+                **kw,
+            )
+        )
+        out.append(
+            self.make(
+                "support.survey.answered",
+                opened + timedelta(days=2),
+                survey_id=self.uid(),
+                ticket_id=tid,
+                customer_id=cid,
+                kind="csat",
+                score=rng.randint(1, 5),
+                scale_min=1,
+                scale_max=5,
+                satisfied=n % 2 == 0,
+                nps_category=None,
+                sent_at=ts(resolved),
+                answered_at=ts(opened + timedelta(days=2)),
+            )
         )

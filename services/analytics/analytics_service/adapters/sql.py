@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 
 CHUNK = 900  # bound parameters per IN list (SQLite's historical limit is 999)
 
+# Built statements by shape: building an upsert (its EXCLUDED alias above all) costs more than
+# running it, and reusing the very same statement object lets SQLAlchemy reuse its compiled form.
+_STATEMENTS: dict[tuple, Any] = {}
+
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
@@ -90,25 +94,41 @@ class Tx:
         if rows:
             self.session.execute(table.insert(), list(rows))
 
+    def _statement(self, kind: str, table: Table, keys: Sequence[str], columns: Sequence[str]):
+        shape = (self.dialect, kind, table.name, tuple(keys), tuple(columns))
+        stmt = _STATEMENTS.get(shape)
+        if stmt is None:
+            stmt = self._insert(table)
+            if kind == "ignore":
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+            elif kind == "replace":
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+                )
+            else:
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys),
+                    set_={m: table.c[m] + stmt.excluded[m] for m in columns},
+                )
+            _STATEMENTS[shape] = stmt
+        return stmt
+
     def insert_ignore(self, table: Table, rows: Sequence[Mapping], keys: Sequence[str]) -> None:
         """Insert rows whose key is not there yet; leave existing rows alone."""
         if not rows:
             return
-        stmt = self._insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        stmt = self._statement("ignore", table, keys, ())
         self.session.execute(stmt, _sorted(rows, keys))
 
     def upsert(self, table: Table, rows: Sequence[Mapping], keys: Sequence[str]) -> None:
         """Insert rows, replacing every non-key column of rows that exist."""
         if not rows:
             return
-        stmt = self._insert(table)
         columns = [c for c in rows[0] if c not in keys]
         if not columns:
             self.insert_ignore(table, rows, keys)
             return
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
-        )
+        stmt = self._statement("replace", table, keys, columns)
         self.session.execute(stmt, _sorted(rows, keys))
 
     def accumulate(
@@ -121,11 +141,7 @@ class Tx:
         """Add each row's ``measures`` to the stored ones (inserting rows that are missing)."""
         if not rows:
             return
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={m: table.c[m] + stmt.excluded[m] for m in measures},
-        )
+        stmt = self._statement("add", table, keys, measures)
         self.session.execute(stmt, _sorted(rows, keys))
 
     def prune_zero(

@@ -53,6 +53,9 @@ def _matplotlib():
     with _setup_lock:
         if not _ready:
             matplotlib.use("Agg", force=False)
+            # SVG text stays text: selectable, searchable, readable by screen readers, smaller.
+            matplotlib.rcParams["svg.fonttype"] = "none"
+            matplotlib.rcParams["font.family"] = "sans-serif"
             _ready = True
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -60,16 +63,16 @@ def _matplotlib():
     return Figure, FuncFormatter, MaxNLocator
 
 
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _compact(value: float) -> str:
+    """12.5k, 1.25M, 830 - as few digits as tell the value apart."""
     magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"{value / 1e9:,.1f}B"
-    if magnitude >= 1e6:
-        return f"{value / 1e6:,.1f}M"
-    if magnitude >= 1e4:
-        return f"{value / 1e3:,.0f}k"
-    if magnitude >= 1e3:
-        return f"{value / 1e3:,.1f}k"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= size:
+            return _trim(f"{value / size:,.2f}") + suffix
     if magnitude == int(magnitude):
         return f"{value:,.0f}"
     return f"{value:,.2f}"
@@ -125,8 +128,8 @@ def _style_axis(ax) -> None:
     ax.set_axisbelow(True)
 
 
-def _thin_labels(ax, labels: Sequence[str]) -> None:
-    """Show every n-th category label when there are too many to read."""
+def _thin_labels(ax, labels: Sequence[str]) -> bool:
+    """Show every n-th category label when there are too many to read; True when rotated."""
     count = len(labels)
     step = max(1, math.ceil(count / 24))
     ax.set_xticks(range(count))
@@ -136,6 +139,8 @@ def _thin_labels(ax, labels: Sequence[str]) -> None:
         for tick in ax.get_xticklabels():
             tick.set_rotation(35)
             tick.set_horizontalalignment("right")
+        return True
+    return False
 
 
 def render_chart(report: Report, fmt: str) -> bytes:
@@ -150,7 +155,7 @@ def render_chart(report: Report, fmt: str) -> bytes:
     subtitle = report.subtitle or _period_text(report)
     fig.text(0.09, 0.895, subtitle, fontsize=10.5, color=MUTED, ha="left")
     footnote = f"{_period_text(report)} · amounts in {report.currency} · MMS analytics"
-    if chart.note:
+    if chart.note and chart.note not in (report.subtitle, _period_text(report)):
         footnote = f"{chart.note} · {footnote}"
     fig.text(0.99, 0.015, footnote, fontsize=8, color=MUTED, ha="right")
     ctx = (ax, formatter_class, locator_class)
@@ -159,7 +164,7 @@ def render_chart(report: Report, fmt: str) -> bytes:
     elif chart.kind == "heatmap":
         _heatmap(fig, ax, chart)
     elif chart.kind == "hbars":
-        _hbars(ax, chart, formatter_class)
+        _hbars(fig, ax, chart, formatter_class)
     elif chart.kind == "funnel":
         _funnel(ax, chart)
     elif chart.kind == "forecast":
@@ -202,8 +207,10 @@ def _empty(ax) -> None:
     )
 
 
-def _legend(fig, handles, labels) -> None:
+def _legend(fig, handles, labels, rotated: bool = False) -> None:
     if len(labels) > 1:
+        if rotated:
+            fig.subplots_adjust(bottom=0.27)
         fig.legend(
             handles,
             labels,
@@ -211,7 +218,7 @@ def _legend(fig, handles, labels) -> None:
             ncol=min(len(labels), 5),
             frameon=False,
             fontsize=9,
-            bbox_to_anchor=(0.5, 0.035),
+            bbox_to_anchor=(0.5, 0.03),
         )
 
 
@@ -251,7 +258,7 @@ def _categorical(fig, ctx, chart: Chart) -> None:
                 )
                 handles.append(handle)
                 labels.append(s.name)
-                if len(bars) * count <= 16:
+                if len(bars) * count <= 16 and not right:
                     ax.bar_label(
                         handle,
                         labels=[_label(v, chart.y_format) for v in s.values],
@@ -306,12 +313,14 @@ def _categorical(fig, ctx, chart: Chart) -> None:
     elif all((v or 0) >= 0 for s in left for v in s.values):
         ax.set_ylim(bottom=0)
     ax.set_xlim(-0.6, count - 0.4)
-    _thin_labels(ax, categories)
-    _legend(fig, handles, labels)
+    rotated = _thin_labels(ax, categories)
+    _legend(fig, handles, labels, rotated)
 
 
-def _hbars(ax, chart: Chart, formatter_class) -> None:
+def _hbars(fig, ax, chart: Chart, formatter_class) -> None:
     categories = list(reversed(chart.categories))
+    longest = max((len(c) for c in categories), default=0)
+    fig.subplots_adjust(left=min(0.4, 0.05 + 0.0085 * longest))
     count = len(categories)
     series = chart.series
     height = 0.8 / len(series)
@@ -391,9 +400,20 @@ def _heatmap(fig, ax, chart: Chart) -> None:
     matrix = np.array(
         [[math.nan if v is None else float(v) for v in row] for row in chart.matrix], dtype=float
     )
+    from matplotlib import colormaps
+
     masked = np.ma.masked_invalid(matrix)
-    image = ax.imshow(masked, cmap="YlGnBu", aspect="auto", interpolation="nearest")
-    image.cmap.set_bad("#F2F2F2")
+    cmap = colormaps["YlGnBu"].with_extremes(bad="#F2F2F2")
+    longest = max((len(label) for label in chart.row_labels or []), default=0)
+    fig.subplots_adjust(left=min(0.3, 0.07 + 0.0075 * longest), right=0.95)
+    image = ax.imshow(
+        masked,
+        cmap=cmap,
+        aspect="auto",
+        interpolation="nearest",
+        vmin=0,
+        vmax=chart.scale_max,
+    )
     ax.set_xticks(range(len(chart.categories)))
     ax.set_xticklabels(chart.categories, fontsize=8)
     ax.set_yticks(range(len(chart.row_labels or [])))
@@ -417,7 +437,7 @@ def _heatmap(fig, ax, chart: Chart) -> None:
                     ha="center",
                     va="center",
                     fontsize=7 if cols > 12 else 8,
-                    color="white" if value > top * 0.6 else INK,
+                    color="white" if value > (chart.scale_max or top) * 0.6 else INK,
                 )
     bar = fig.colorbar(image, ax=ax, fraction=0.035, pad=0.02)
     bar.ax.tick_params(labelsize=8)

@@ -67,6 +67,7 @@ OTHER_FORMATS = {
     "responses": {
         "200": {
             "content": {
+                "application/json": {"schema": ReportOut},
                 "text/csv": {"schema": {"type": "string"}},
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},

@@ -6,8 +6,9 @@
     trend_t = b * (level_t - level_t-1) + (1 - b) * trend_t-1
     forecast_T+h = level_T + h * trend_T
 
-starting from ``level = y_0`` and ``trend = y_1 - y_0``. The smoothing weights ``a`` and ``b`` are
-chosen on a grid (0.05 .. 0.95) to minimise the squared one-step-ahead errors over the history.
+starting from ``level = y_0`` and ``trend = y_1 - y_0``. The smoothing weights are chosen on a
+grid - ``a`` in 0.05 .. 0.95, ``b`` in 0.05 .. 0.5 (a trend that reacts more than that chases noise
+in short monthly series) - to minimise the squared one-step-ahead errors over the history.
 
 **Interval.** ``sigma`` is the standard deviation of those one-step errors (n - 2 degrees of
 freedom). The h-step variance follows the additive-error model ETS(A,A,N):
@@ -15,7 +16,7 @@ freedom). The h-step variance follows the additive-error model ETS(A,A,N):
 ``forecast +/- z * sigma_h`` with z = 1.2816 (80 %) or 1.9600 (95 %); revenue below zero is
 clipped to zero.
 
-With fewer than four months of history there is no trend to speak of: the forecast is the mean
+With fewer than six months of history there is no trend to speak of: the forecast is the mean
 of the months, and sigma their standard deviation. Leading months without any revenue (before
 the business started) are ignored.
 """
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 Z = {80: 1.2815515655446004, 95: 1.959963984540054}
-GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
-MIN_HOLT = 4
+ALPHAS = np.round(np.arange(0.05, 0.951, 0.05), 2)
+BETAS = np.round(np.arange(0.05, 0.501, 0.05), 2)
+MIN_HOLT = 6
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ def holt(history: list[float], horizon: int, level: int = 80) -> Forecast:
             history_used=len(y),
         )
     best = None
-    for alpha in GRID:
-        for beta in GRID:
+    for alpha in ALPHAS:
+        for beta in BETAS:
             last_level, last_trend, errors = _holt_errors(y, float(alpha), float(beta))
             sse = float(np.dot(errors, errors))
             if best is None or sse < best[0] - 1e-9:

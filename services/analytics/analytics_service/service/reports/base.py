@@ -94,6 +94,7 @@ class Chart:
     band: tuple[list[float | None], list[float | None]] | None = None
     band_label: str = ""
     note: str = ""
+    scale_max: float | None = None  # heatmap colour scale top (None: the largest value)
 
 
 @dataclass

@@ -270,6 +270,7 @@ def cohorts(session: Session, query: ReportQuery, currency: str) -> Report:
             )
         matrix.append(line)
         row_labels.append(f"{periods.bucket_label(cohort, 'month')} ({size})")
+    later = [v for line in matrix for v in line[1:] if v is not None]
     return Report(
         name="cohorts",
         title="Cohort retention by first-purchase month",
@@ -300,6 +301,8 @@ def cohorts(session: Session, query: ReportQuery, currency: str) -> Report:
             x_label="Months since first purchase",
             y_label="Cohort (customers)",
             y_format="percent",
+            # month 0 is always 100 %: scale the colours to the months that tell something
+            scale_max=max([*later, 0.05]),
         ),
         notes="A customer belongs to the month of their first paid, uncancelled purchase; month "
         "0 is that month (100 %). Retention is the share of the cohort with a purchase in the "

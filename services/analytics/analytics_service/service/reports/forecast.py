@@ -1,7 +1,5 @@
 """Revenue forecast: monthly net revenue projected with Holt's linear trend and an interval,
 beside the weighted open pipeline expected to close in each future month.
-
-The method and its interval are stated in domain/forecasting.py (and in the API docs).
 """
 
 from __future__ import annotations

@@ -203,7 +203,7 @@ def _chart(query, cells, names, metric, currency, totals_by_key) -> Chart:
     unit = f" ({currency})" if metric in MONEY_METRICS else ""
     return Chart(
         kind="categorical",
-        title=f"{METRIC_LABELS[metric]}: actual against target, {query.start} to {query.end}",
+        title=f"{METRIC_LABELS[metric]}: actual against target",
         categories=[names[k] for k in chosen],
         series=[
             Series("Actual", [float(actual[k]) for k in chosen]),

@@ -1,12 +1,12 @@
 """Revenue and order volume by period and one dimension, in the base currency.
 
-Figures are by the UTC day an order was placed (see domain/orders.py for what each order
-contributes): ``orders`` placed and not cancelled, ``cancelled``, ``paid_orders``, ``units``,
-``booked`` (value of uncancelled orders), ``gross`` (paid), ``returns`` (refunded on paid orders),
-``net`` = gross - returns, ``average_order_value`` = net / paid orders, ``return_rate`` =
-returns / gross. Unfiltered requests by channel, region, rep, team, campaign, coupon, product or
-category read the daily rollup; filters and the customer dimensions (country, customer segment,
-RFM segment) read the order facts.
+Figures are by the UTC day an order was placed: ``orders`` placed and not cancelled,
+``cancelled``, ``paid_orders``, ``units``, ``booked`` (value of uncancelled orders), ``gross``
+(paid), ``returns`` (refunded on paid orders), ``net`` = gross - returns,
+``average_order_value`` = net / paid orders, ``return_rate`` = returns / gross. Unfiltered
+requests by channel, region, rep, team, campaign, coupon, product or category read the daily
+rollup; filters and the customer dimensions (country, customer segment, RFM segment) read the
+order facts.
 """
 
 from __future__ import annotations
