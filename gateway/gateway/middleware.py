@@ -67,7 +67,6 @@ def build_middleware(access_log: bool, log_format: str = "json"):
         request_id = safe_id(request.headers.get("X-Request-ID")) or new_id()
         request[REQUEST_ID_KEY] = request_id
         correlation_id = safe_id(request.headers.get("X-Correlation-ID")) or request_id
-        set_trace(Trace(request_id=request_id, correlation_id=correlation_id))
         try:
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
                 response = preflight(request)
@@ -84,7 +83,8 @@ def build_middleware(access_log: bool, log_format: str = "json"):
         except ConnectionResetError:
             raise
         except Exception as error:
-            log.exception("unhandled_error", error_type=type(error).__name__)
+            set_trace(Trace(request_id=request_id, correlation_id=correlation_id))
+            log.exception("unhandled_error", error_type=type(error).__name__, path=request.path)
             response = error_response(request, 500)
         if not response.prepared:
             decorate(request, response)

@@ -15,6 +15,7 @@ import asyncio
 import time
 
 import aiohttp
+from yarl import URL
 
 from gateway import metrics
 from gateway.settings import GatewaySettings
@@ -141,7 +142,9 @@ class Upstreams:
                 "seconds. Retry shortly.",
                 breaker.retry_after(),
             )
-        url = self.urls[service] + path_qs
+        # ``encoded``: forward the path and query exactly as the client sent them (and skip
+        # re-parsing and re-quoting them on every request).
+        url = URL(self.urls[service] + path_qs, encoded=True)
         attempts = 1 + (self.settings.retries if method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:

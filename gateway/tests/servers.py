@@ -168,6 +168,7 @@ def fake_upstream(public_pem: str, *, name: str = "fake") -> web.Application:
                     "service": name,
                     "method": request.method,
                     "path": request.path,
+                    "raw_path": request.raw_path,
                     "query": request.query_string,
                     "identity": identity,
                     "headers": {k.lower(): v for k, v in request.headers.items()},

@@ -211,3 +211,9 @@ def test_request_ids_are_kept_or_made(gateway):
     assert response.json()["error"]["request_id"] == "abc-123"
     made = gateway.get("/api/v1/nothing", headers={"X-Request-ID": "bad id with spaces"})
     assert made.headers["X-Request-ID"] != "bad id with spaces"
+
+
+def test_path_and_query_are_forwarded_unchanged(gateway, admin_headers):
+    raw = "/api/v1/customers/search%2Fthing?q=Caf%C3%A9%20Lin&tag=a%2Fb&tag=c&empty="
+    echoed = gateway.get(raw, headers=admin_headers).json()
+    assert echoed["raw_path"] == raw
