@@ -48,7 +48,10 @@ def seed(rt: GatewayRuntime) -> None:
             created += 1
     key_file = var_dir() / "secrets" / "demo_api_key"
     page = store.list_api_keys(limit=200, cursor=None, include_revoked=False)
-    if not key_file.exists() or not any(k.name == DEMO_KEY_NAME for k in page.items):
+    demo_keys = [k for k in page.items if k.name == DEMO_KEY_NAME]
+    if not key_file.exists() or not demo_keys:
+        for stale in demo_keys:  # its plaintext is gone: replace it rather than leave it live
+            store.revoke_api_key(stale.id)
         admin = next(
             (u for u in store.list_users(limit=200, cursor=None).items if "admin" in u.roles),
             None,
