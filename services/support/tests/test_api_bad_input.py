@@ -183,6 +183,11 @@ def test_configuration_endpoints_refuse_bad_input(admin, world):
     )
     calendar = {"name": "X", "timezone": "Europe/Berlin", "hours": BERLIN_HOURS}
     cases = [
+        ("get", "/api/v1/agent-groups?limit=500", {}, 422),
+        ("get", "/api/v1/agent-groups?cursor=zzz", {}, 400),
+        ("get", "/api/v1/agent-groups?agent_id=me", {}, 422),
+        ("get", "/api/v1/sla-policies?active=perhaps", {}, 422),
+        ("get", "/api/v1/business-calendars?limit=0", {}, 422),
         ("post", "/api/v1/agent-groups", {"json": {}}, 422),
         ("post", "/api/v1/agent-groups", {"json": {"name": "x" * 201}}, 422),
         (
@@ -203,7 +208,13 @@ def test_configuration_endpoints_refuse_bad_input(admin, world):
         ("patch", g, {"json": {}, "headers": {"If-Match": '"1"'}}, 422),
         ("patch", g, {"json": {"name": "Z"}, "headers": {"If-Match": '"7"'}}, 412),
         ("post", g + "/members", {"json": {"agent_id": NOBODY, "email": "nope"}}, 422),
-        ("patch", g + f"/members/{NOBODY}", {"json": {"available": False}}, 404),
+        ("patch", g + f"/members/{NOBODY}", {"json": {"available": False}}, 428),
+        (
+            "patch",
+            g + f"/members/{NOBODY}",
+            {"json": {"available": False}, "headers": {"If-Match": '"1"'}},
+            404,
+        ),
         ("patch", g + f"/members/{NOBODY}", {"json": {}}, 422),
         ("delete", g + f"/members/{NOBODY}", {}, 404),
         ("post", "/api/v1/sla-policies", {"json": {}}, 422),

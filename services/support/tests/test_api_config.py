@@ -66,7 +66,9 @@ def test_one_default_calendar_and_edits_with_if_match(admin):
         "/api/v1/business-calendars",
         json={"name": "B", "timezone": "UTC", "hours": BERLIN_HOURS, "is_default": True},
     ).json
-    listed = {c["name"]: c["is_default"] for c in admin.get("/api/v1/business-calendars").json}
+    listed = {
+        c["name"]: c["is_default"] for c in admin.get("/api/v1/business-calendars").json["items"]
+    }
     assert listed == {"A": False, "B": True}
     path = f"/api/v1/business-calendars/{second['id']}"
     etag = admin.get(path).headers["ETag"]
@@ -120,7 +122,9 @@ def test_policies_match_by_conditions_and_pick_the_calendar_by_country(rt, admin
     assert off.status_code == 200 and off.json["active"] is False
     assert admin.delete(path).status_code == 409  # a ticket was measured against it
     assert admin.delete(f"/api/v1/sla-policies/{anything['id']}").status_code == 204
-    assert [p["name"] for p in admin.get("/api/v1/sla-policies").json] == ["Gold complaints"]
+    assert [p["name"] for p in admin.get("/api/v1/sla-policies").json["items"]] == [
+        "Gold complaints"
+    ]
 
 
 def test_groups_and_their_members(admin, caller):
@@ -134,7 +138,12 @@ def test_groups_and_their_members(admin, caller):
     added = admin.post(path + "/members", json={"agent_id": b, "name": "Jonas"})
     assert added.status_code == 201 and [m["agent_id"] for m in added.json["members"]] == [a, b]
     assert admin.post(path + "/members", json={"agent_id": b}).status_code == 409
-    away = admin.patch(f"{path}/members/{a}", json={"available": False}).json
+    assert admin.patch(f"{path}/members/{a}", json={"available": False}).status_code == 428
+    away = admin.patch(
+        f"{path}/members/{a}",
+        json={"available": False},
+        headers={"If-Match": added.headers["ETag"]},
+    ).json
     assert away["members"][0]["available"] is False
     assert [m["name"] for m in admin.get(path + "/members").json] == ["Li", "Jonas"]
     assert admin.delete(f"{path}/members/{a}").json["members"][0]["agent_id"] == b
@@ -145,4 +154,30 @@ def test_groups_and_their_members(admin, caller):
     assert renamed.json["name"] == "After-sales" and renamed.json["is_default"] is True
     agent = caller("support_agent", scopes=("tickets:read",))
     assert agent.get(path).status_code == 200
-    assert agent.get("/api/v1/agent-groups").json[0]["name"] == "After-sales"
+    assert agent.get("/api/v1/agent-groups").json["items"][0]["name"] == "After-sales"
+
+
+def test_configuration_lists_are_paginated_in_their_order(admin):
+    for name, position in (("C", 30), ("A", 10), ("B", 20), ("Z", 10)):
+        admin.post(
+            "/api/v1/sla-policies",
+            json={"name": name, "position": position, "resolution_minutes": 60},
+        )
+    first = admin.get("/api/v1/sla-policies?limit=3").json
+    assert [p["name"] for p in first["items"]] == ["A", "Z", "B"]
+    rest = admin.get(f"/api/v1/sla-policies?limit=3&cursor={first['next_cursor']}").json
+    assert [p["name"] for p in rest["items"]] == ["C"] and rest["next_cursor"] is None
+    etag = admin.get(f"/api/v1/sla-policies/{first['items'][0]['id']}").headers["ETag"]
+    admin.patch(
+        f"/api/v1/sla-policies/{first['items'][0]['id']}",
+        json={"active": False},
+        headers={"If-Match": etag},
+    )
+    active = admin.get("/api/v1/sla-policies?active=true").json["items"]
+    assert [p["name"] for p in active] == ["Z", "B", "C"]
+    agent = str(uuid.uuid4())
+    for name in ("Night", "Day"):
+        admin.post("/api/v1/agent-groups", json={"name": name, "members": [{"agent_id": agent}]})
+    admin.post("/api/v1/agent-groups", json={"name": "Other"})
+    mine = admin.get(f"/api/v1/agent-groups?agent_id={agent}&limit=1").json
+    assert [g["name"] for g in mine["items"]] == ["Day"] and mine["next_cursor"]

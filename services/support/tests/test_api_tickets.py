@@ -111,7 +111,7 @@ def test_round_robin_is_safe_under_concurrent_assignments(rt, app, admin, custom
         thread.join()
     assert errors == []
     assert sorted(results.count(a) for a in agents) == [4, 4, 4, 4]
-    group = admin.get("/api/v1/agent-groups").json[0]
+    group = admin.get("/api/v1/agent-groups").json["items"][0]
     assert sorted(m["assigned_count"] for m in group["members"]) == [4, 4, 4, 4]
 
 
@@ -132,7 +132,9 @@ def test_manual_assignment_and_unavailable_members(rt, admin, customer):
     )
     assert response.status_code == 200, response.json
     response = admin.patch(
-        f"/api/v1/agent-groups/{group['id']}/members/{a}", json={"available": False}
+        f"/api/v1/agent-groups/{group['id']}/members/{a}",
+        json={"available": False},
+        headers={"If-Match": response.headers["ETag"]},
     )
     assert response.status_code == 200, response.json
     response = admin.post(f"/api/v1/tickets/{ticket['id']}/assign", json={"auto": True})

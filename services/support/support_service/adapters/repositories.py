@@ -578,7 +578,7 @@ class CalendarRepository(_Versioned):
         return self.session.execute(statement).first() is not None
 
 
-def _group_from_rows(row: Any, members: list[Any]) -> AgentGroup:
+def group_from_rows(row: Any, members: list[Any]) -> AgentGroup:
     m = row._mapping
     return AgentGroup(
         id=m["id"],
@@ -619,7 +619,7 @@ class GroupRepository(_Versioned):
         members = self.session.execute(
             select(t.agent_group_members).where(t.agent_group_members.c.group_id == group_id)
         ).all()
-        return _group_from_rows(row, members)
+        return group_from_rows(row, members)
 
     def all(self) -> list[AgentGroup]:
         rows = self.session.execute(select(t.agent_groups).order_by(t.agent_groups.c.name)).all()
@@ -627,7 +627,7 @@ class GroupRepository(_Versioned):
         by_group: dict[str, list] = {}
         for member in members:
             by_group.setdefault(member.group_id, []).append(member)
-        return [_group_from_rows(r, by_group.get(r.id, [])) for r in rows]
+        return [group_from_rows(r, by_group.get(r.id, [])) for r in rows]
 
     def default(self) -> AgentGroup | None:
         row = self.session.execute(

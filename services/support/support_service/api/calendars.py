@@ -14,10 +14,12 @@ from flask.views import MethodView
 from servicekit.blueprint import Blueprint
 from servicekit.etag import expected_version, with_etag
 from servicekit.idempotency import idempotent
+from servicekit.schemas import PageQuerySchema
 from servicekit.webctx import require_scope, service
 from support_service.api import schemas as s
 from support_service.domain.businesstime import format_clock
 from support_service.service import configuration as use
+from support_service.service import queries
 from support_service.service.context import SupportContext
 
 blp = Blueprint(
@@ -47,12 +49,15 @@ def _input(body: dict) -> dict:
 
 @blp.route("")
 class Calendars(MethodView):
-    @blp.response(200, s.CalendarSchema(many=True))
-    def get(self):
-        """Every business calendar."""
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, s.CalendarPage)
+    def get(self, query):
+        """Business calendars by name (cursor pagination)."""
         require_scope("sla:read")
-        with service().uow() as uow:
-            return uow.calendars.all()
+        with service().db.session() as session:
+            return queries.list_calendars(
+                session, limit=query["limit"], cursor=query["cursor"]
+            ).to_dict()
 
     @idempotent
     @blp.arguments(s.CalendarCreate)

@@ -13,6 +13,7 @@ from servicekit.idempotency import idempotent
 from servicekit.webctx import require_scope, service
 from support_service.api import schemas as s
 from support_service.service import configuration as use
+from support_service.service import queries
 from support_service.service.context import SupportContext
 
 blp = Blueprint(
@@ -31,12 +32,14 @@ def ctx() -> SupportContext:
 
 @blp.route("")
 class Groups(MethodView):
-    @blp.response(200, s.GroupSchema(many=True))
-    def get(self):
-        """Every agent group with its members."""
+    @blp.arguments(s.GroupListQuery, location="query")
+    @blp.response(200, s.GroupPage)
+    def get(self, query):
+        """Agent groups with their members, by name (cursor pagination)."""
         require_scope("tickets:read")
-        with service().uow() as uow:
-            return uow.groups.all()
+        limit, cursor = query.pop("limit"), query.pop("cursor")
+        with service().db.session() as session:
+            return queries.list_groups(session, query, limit=limit, cursor=cursor).to_dict()
 
     @idempotent
     @blp.arguments(s.GroupCreate)
@@ -100,11 +103,14 @@ class Members(MethodView):
 class MemberItem(MethodView):
     @blp.arguments(s.MemberPatch)
     @blp.response(200, s.GroupSchema)
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body, group_id, agent_id):
-        """Change a member's name, email or availability (unavailable: skipped by round-robin)."""
+        """Change a member's name, email or availability (unavailable: skipped by round-robin);
+        send If-Match with the group's ETag."""
         require_scope("support:admin")
+        version = expected_version()
         with service().uow() as uow:
-            group = use.update_member(uow, ctx(), str(group_id), str(agent_id), body)
+            group = use.update_member(uow, ctx(), str(group_id), str(agent_id), version, body)
             uow.commit()
         return with_etag(group, group.version)
 

@@ -13,6 +13,7 @@ from servicekit.idempotency import idempotent
 from servicekit.webctx import require_scope, service
 from support_service.api import schemas as s
 from support_service.service import configuration as use
+from support_service.service import queries
 from support_service.service.context import SupportContext
 from support_service.service.tickets import policy_for
 
@@ -33,12 +34,14 @@ def ctx() -> SupportContext:
 
 @blp.route("")
 class Policies(MethodView):
-    @blp.response(200, s.PolicySchema(many=True))
-    def get(self):
-        """Every policy, in matching order."""
+    @blp.arguments(s.PolicyListQuery, location="query")
+    @blp.response(200, s.PolicyPage)
+    def get(self, query):
+        """Policies in matching order (position, then name; cursor pagination)."""
         require_scope("sla:read")
-        with service().uow() as uow:
-            return uow.policies.all()
+        limit, cursor = query.pop("limit"), query.pop("cursor")
+        with service().db.session() as session:
+            return queries.list_policies(session, query, limit=limit, cursor=cursor).to_dict()
 
     @idempotent
     @blp.arguments(s.PolicyCreate)

@@ -406,6 +406,10 @@ class PolicyPatch(PolicyFields):
             raise ma.ValidationError("send at least one field to change")
 
 
+class PolicyListQuery(PageQuerySchema):
+    active = fields.Boolean()
+
+
 class ConditionsOut(ma.Schema):
     priorities = fields.List(fields.String())
     categories = fields.List(fields.String())
@@ -436,6 +440,9 @@ class PolicySchema(ma.Schema):
 
     def dump_conditions(self, obj):
         return obj.conditions.as_dict()
+
+
+PolicyPage = page_schema(PolicySchema, "PolicyPage")
 
 
 class PolicyMatchQuery(_Plain):
@@ -544,6 +551,9 @@ class CalendarSchema(ma.Schema):
         return obj.custom_days_dicts()
 
 
+CalendarPage = page_schema(CalendarSchema, "CalendarPage")
+
+
 class DaysQuery(StrictSchema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
@@ -625,6 +635,11 @@ class MemberOut(ma.Schema):
     assigned_count = fields.Integer()
 
 
+class GroupListQuery(PageQuerySchema):
+    active = fields.Boolean()
+    agent_id = ID(metadata={"description": "Groups this agent belongs to"})
+
+
 class GroupSchema(ma.Schema):
     id = fields.String()
     name = fields.String()
@@ -636,6 +651,9 @@ class GroupSchema(ma.Schema):
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+GroupPage = page_schema(GroupSchema, "GroupPage")
 
 
 # -- satisfaction surveys -------------------------------------------------------------------------

@@ -187,9 +187,16 @@ def add_member(uow, ctx: SupportContext, group_id: str, data: dict[str, Any]) ->
 
 
 def update_member(
-    uow, ctx: SupportContext, group_id: str, agent_id: str, data: dict[str, Any]
+    uow,
+    ctx: SupportContext,
+    group_id: str,
+    agent_id: str,
+    expected: int | None,
+    data: dict[str, Any],
 ) -> AgentGroup:
     group = get_group(uow, group_id, lock=True)
+    if expected is not None:
+        check_version(group.version, expected)
     member = group.member(agent_id)
     if member is None:
         raise NotFound(f"agent {agent_id} is not a member of {group.name}")

@@ -12,6 +12,9 @@ from servicekit.pagination import Page, SortKey, keyset_page
 from support_service.adapters import tables as t
 from support_service.adapters.repositories import (
     CalendarRepository,
+    calendar_from_row,
+    group_from_rows,
+    policy_from_row,
     return_from_row,
     survey_from_row,
     ticket_from_row,
@@ -289,4 +292,77 @@ def list_surveys(session, identity: Identity, filters: dict[str, Any], *, limit,
         scalars=False,
     )
     page.items = [survey_from_row(r) for r in page.items]
+    return page
+
+
+# -- configuration lists ---------------------------------------------------------------------------
+
+POLICY_SORT = SortKey(
+    "position", (t.sla_policies.c.position, t.sla_policies.c.name, t.sla_policies.c.id)
+)
+CALENDAR_SORT = SortKey("name", (t.business_calendars.c.name, t.business_calendars.c.id))
+GROUP_SORT = SortKey("name", (t.agent_groups.c.name, t.agent_groups.c.id))
+
+
+def list_policies(session, filters: dict[str, Any], *, limit: int, cursor: str | None) -> Page:
+    """Policies in matching order (position, then name)."""
+    statement = select(t.sla_policies)
+    if filters.get("active") is not None:
+        statement = statement.where(t.sla_policies.c.active.is_(filters["active"]))
+    page = keyset_page(
+        session,
+        statement,
+        POLICY_SORT,
+        limit=limit,
+        cursor=cursor,
+        row_key=lambda r: (r.position, r.name, r.id),
+        scalars=False,
+    )
+    page.items = [policy_from_row(r) for r in page.items]
+    return page
+
+
+def list_calendars(session, *, limit: int, cursor: str | None) -> Page:
+    page = keyset_page(
+        session,
+        select(t.business_calendars),
+        CALENDAR_SORT,
+        limit=limit,
+        cursor=cursor,
+        row_key=lambda r: (r.name, r.id),
+        scalars=False,
+    )
+    page.items = [calendar_from_row(r) for r in page.items]
+    return page
+
+
+def list_groups(session, filters: dict[str, Any], *, limit: int, cursor: str | None) -> Page:
+    statement = select(t.agent_groups)
+    if filters.get("active") is not None:
+        statement = statement.where(t.agent_groups.c.active.is_(filters["active"]))
+    if filters.get("agent_id") is not None:
+        statement = statement.where(
+            t.agent_groups.c.id.in_(
+                select(t.agent_group_members.c.group_id).where(
+                    t.agent_group_members.c.agent_id == str(filters["agent_id"])
+                )
+            )
+        )
+    page = keyset_page(
+        session,
+        statement,
+        GROUP_SORT,
+        limit=limit,
+        cursor=cursor,
+        row_key=lambda r: (r.name, r.id),
+        scalars=False,
+    )
+    ids = [r.id for r in page.items]
+    members: dict[str, list] = {i: [] for i in ids}
+    if ids:
+        for member in session.execute(
+            select(t.agent_group_members).where(t.agent_group_members.c.group_id.in_(ids))
+        ):
+            members[member.group_id].append(member)
+    page.items = [group_from_rows(r, members[r.id]) for r in page.items]
     return page
