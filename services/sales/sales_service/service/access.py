@@ -6,6 +6,7 @@ system see everything. A record the caller may not see does not exist for them (
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import and_, or_
@@ -123,8 +124,6 @@ def settle_owner(
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
         return True

@@ -66,11 +66,11 @@ def change_contract(uow, actor: Identity, contract_id: str, version: int, change
         )
     if "value" in changes or "currency" in changes:
         changes["fx_rate"] = fx_rate(uow, changes.get("currency", contract.currency), now(uow))
-    if changes:
-        contract.update(changes, now(uow))
+    changed = bool(contract.update(changes, now(uow))) if changes else False
     if owner is not None:
-        contract.reassign(*owner, now=now(uow))
-    uow.contracts.save(contract)
+        changed = contract.reassign(*owner, now=now(uow)) or changed
+    if changed:
+        uow.contracts.save(contract)
     uow.commit()
     return contract
 

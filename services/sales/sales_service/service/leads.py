@@ -75,11 +75,12 @@ def update_lead(uow, actor: Identity, lead_id: str, version: int, changes: dict)
     lead = _lead(uow, actor, lead_id, version)
     changes = dict(changes)
     customer_id = changes.pop("customer_id", None)
-    lead.update(changes, now(uow))
+    changed = bool(lead.update(changes, now(uow)))
     if customer_id and customer_id != lead.customer_id:
         customer = customer_for(uow, customer_id)
-        lead.link(customer.id, matched_on="manual", now=now(uow))
-    uow.leads.save(lead)
+        changed = lead.link(customer.id, matched_on="manual", now=now(uow)) or changed
+    if changed:
+        uow.leads.save(lead)
     uow.commit()
     return lead
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sales_service.domain.base import new_id
 from sales_service.domain.coupons import Coupon, Redemption, normalise_code
 from sales_service.domain.errors import CouponRejected, InvalidValue, StateConflict
 from sales_service.domain.money import ZERO, to_base
@@ -193,7 +194,7 @@ def _redeem(uow, draft: Draft, order: Order) -> None:
     if draft.coupon_unique and not uow.coupons.claim_code(code, order.id, order.placed_at):
         raise CouponRejected(code, "code_used", "this single-use code was used already")
     redemption = Redemption(
-        id=_new_id(),
+        id=new_id(),
         coupon_id=coupon.id,
         code=code,
         order_id=order.id,
@@ -208,12 +209,6 @@ def _redeem(uow, draft: Draft, order: Order) -> None:
     )
     uow.coupons.add_redemption(redemption)
     order.emit("coupon.redeemed", redemption=redemption)
-
-
-def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
 
 
 def _order(uow, actor: Identity, order_id: str, version: int | None) -> Order:

@@ -72,11 +72,11 @@ def change_task(uow, actor: Identity, task_id: str, version: int, changes: dict)
             changes.pop("assignee_team", None),
             explicit=True,
         )
-    if changes:
-        task.update(changes, now(uow))
+    changed = bool(task.update(changes, now(uow))) if changes else False
     if owner is not None:
-        task.reassign(*owner, now=now(uow))
-    uow.tasks.save(task)
+        changed = task.reassign(*owner, now=now(uow)) or changed
+    if changed:
+        uow.tasks.save(task)
     uow.commit()
     return task
 

@@ -47,22 +47,23 @@ def _get(obj, name):
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-class MoneyOut(fields.Field):
-    """``{"amount": "12.50", "currency": "EUR"}`` from a Decimal attribute and a currency one."""
+class MoneyOut(fields.Dict):
+    """``{"amount": "12.50", "currency": "EUR"}`` from a Decimal attribute and a currency one
+    (a Dict for the OpenAPI document: an object)."""
 
     def __init__(self, currency: str = "currency", **kwargs):
         kwargs.setdefault("dump_only", True)
+        kwargs.setdefault(
+            "metadata", {"description": "Exact decimal amount (string) and ISO currency"}
+        )
         super().__init__(**kwargs)
         self.currency_attr = currency
 
     def _serialize(self, value, attr, obj, **kwargs):
         return money(value, _get(obj, self.currency_attr))
 
-    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
-        return {"type": "object"}
 
-
-class DecimalOut(fields.Field):
+class DecimalOut(fields.String):
     """An exact decimal as text, without an exponent or meaningless zeros."""
 
     def __init__(self, **kwargs):
@@ -75,10 +76,6 @@ class DecimalOut(fields.Field):
 
 class ReasonIn(StrictSchema):
     reason = Text(500, allow_none=True)
-
-
-class RequiredReasonIn(StrictSchema):
-    reason = Text(500, required=True)
 
 
 class EmptyIn(StrictSchema):
