@@ -8,9 +8,12 @@ body, without a stack trace.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
+import psycopg
 from aiohttp import web
+from sqlalchemy import exc as sa_exc
 
 from gateway import metrics as gw_metrics
 from gateway.accesslog import AccessLog
@@ -25,6 +28,13 @@ from servicekit.errors import ApiError
 from servicekit.logging import get_logger
 
 log = get_logger("gateway.http")
+DATABASE_DOWN = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 SERVICE = "gateway"
 _children: dict = {}
 
@@ -78,6 +88,15 @@ def build_middleware(access_log: bool, log_format: str = "json"):
             response = api_error_response(request, error)
         except web.HTTPException as error:
             response = _from_http_exception(request, error)
+        except DATABASE_DOWN as error:
+            log.warning("database_unavailable", error=str(error)[:300], request_id=request_id)
+            response = error_response(
+                request,
+                503,
+                "database_unavailable",
+                "The gateway's database is unavailable; retry shortly.",
+                headers={"Retry-After": "5"},
+            )
         except asyncio.CancelledError:
             raise
         except ConnectionResetError:

@@ -113,6 +113,21 @@ class RateLimiter:
             self._conns[fast] = conn
         return conn
 
+    def _execute(self, fast: bool, sql: str, params):
+        try:
+            return self._connection(fast).execute(sql, params)
+        except Exception as error:
+            if isinstance(error, self.busy_errors) and "locked" in str(error):
+                raise  # another process holds the lock; the connection is fine
+            # A broken connection (database restarted, file gone) must not stay cached.
+            conn = self._conns.pop(fast, None)
+            if conn is not None:
+                try:
+                    conn.close()
+                except Exception:  # noqa: S110 - it is already broken
+                    pass
+            raise
+
     def _upsert(self, rows: int) -> str:
         sql = self._upserts.get(rows)
         if sql is None:
@@ -133,10 +148,10 @@ class RateLimiter:
         params += [now] * 5
         sql = self._upsert(len(checks))
         if fast:
-            rows = self._connection(True).execute(sql, params).fetchall()
+            rows = self._execute(True, sql, params).fetchall()
         else:
             with self._lock:
-                rows = self._connection().execute(sql, params).fetchall()
+                rows = self._execute(False, sql, params).fetchall()
         found = {row[0]: row for row in rows}
         return [
             decide(rate, float(found[key][1]), bool(found[key][2]), now) for key, rate in checks
@@ -150,7 +165,7 @@ class RateLimiter:
         """Would a request on ``key`` be allowed? (Nothing is counted.)"""
         now = self.clock() if now is None else now
         with self._lock:
-            row = self._connection().execute(self._peek, (key,)).fetchone()
+            row = self._execute(False, self._peek, (key,)).fetchone()
         if row is None:
             return Decision(True, 0.0, rate.burst)
         tat = max(float(row[0]), now)
@@ -161,12 +176,12 @@ class RateLimiter:
     def reset(self, key: str) -> None:
         """Forget ``key`` (a successful login clears its failure bucket)."""
         with self._lock:
-            self._connection().execute(self._delete, (key,))
+            self._execute(False, self._delete, (key,))
 
     def purge(self, older_than: float = 60.0) -> int:
         """Delete buckets that are full again (their ``tat`` lies in the past)."""
         with self._lock:
-            cursor = self._connection().execute(self._purge, (self.clock() - older_than,))
+            cursor = self._execute(False, self._purge, (self.clock() - older_than,))
             return cursor.rowcount or 0
 
     def close(self) -> None:

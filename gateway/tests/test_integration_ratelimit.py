@@ -83,3 +83,20 @@ def test_purge_drops_only_refilled_buckets(tmp_path):
     assert limiter.purge(older_than=60) == 1  # "a" refilled long ago; "b" has not
     assert not limiter.check("b", Rate(1, 1000, 1)).allowed
     assert limiter.check("a", rate).allowed
+
+
+@pytest.mark.postgres
+def test_rate_limiter_recovers_from_a_dropped_connection(start_gateway, gateway_urls, db_backend):
+    """A dropped PostgreSQL connection answers 503 once (never 500), then reconnects."""
+    import psycopg
+
+    gateway = start_gateway()
+    headers, _ = gateway.user_headers()
+    assert gateway.get("/api/v1/orders", headers=headers).status_code == 200
+    with psycopg.connect(gateway_urls[0], autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    codes = [gateway.get("/api/v1/orders", headers=headers).status_code for _ in range(3)]
+    assert set(codes) <= {200, 503} and codes[-1] == 200, codes
