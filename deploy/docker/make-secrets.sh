@@ -3,6 +3,7 @@
 # and the secret files compose mounts. Existing files are kept, so it is safe to re-run.
 #
 #   deploy/docker/make-secrets.sh [secrets-dir]     (default: ./var/compose-secrets)
+#   MMS_ENV_FILE=path  writes the env file there instead of ./.env
 #
 # The identity key pair is Ed25519 (the gateway signs with the private key; every service
 # verifies with the public key). The same commands generate a new pair for a rotation.
@@ -32,14 +33,15 @@ done
 # (0700) keeps other users of this machine out.
 chmod 0644 "$dir"/*
 
-if [ ! -f .env ]; then
+env_file=${MMS_ENV_FILE:-.env}
+if [ ! -f "$env_file" ]; then
     while IFS= read -r line; do
         case "$line" in
             *=CHANGE-ME) printf '%s=%s\n' "${line%%=*}" "$(secret)" ;;
             MMS_SECRETS_DIR=*) printf 'MMS_SECRETS_DIR=%s\n' "$dir" ;;
             *) printf '%s\n' "$line" ;;
         esac
-    done < .env.example > .env
-    chmod 0600 .env
-    echo "wrote .env (random passwords; the admin password is in MMS_ADMIN_PASSWORD)"
+    done < .env.example > "$env_file"
+    chmod 0600 "$env_file"
+    echo "wrote $env_file (random passwords; the admin password is in MMS_ADMIN_PASSWORD)"
 fi
