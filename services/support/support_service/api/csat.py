@@ -122,6 +122,7 @@ def _problem(exc: Exception) -> Response:
 
 @bp.get("/csat/<token>")
 def show(token: str):
+    """The survey form (or why the link cannot be used)."""
     if not _TOKEN.match(token):
         return _invalid_link()
     rt = service()
@@ -137,6 +138,7 @@ def show(token: str):
 
 @bp.post("/csat/<token>")
 def submit(token: str):
+    """Record the answer given on the form."""
     if not _TOKEN.match(token):
         return _invalid_link()
     rt = service()

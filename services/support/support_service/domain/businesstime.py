@@ -58,6 +58,7 @@ def parse_clock(text: str, *, allow_24: bool = False) -> int:
 
 
 def format_clock(minutes: int) -> str:
+    """570 → ``"09:30"``."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
@@ -101,6 +102,7 @@ class DayInfo:
 
 
 def check_timezone(name: str) -> ZoneInfo:
+    """The zone, or InvalidValue for a name that is not an IANA zone."""
     try:
         if not name or name != name.strip() or ".." in name:
             raise ValueError
@@ -250,6 +252,7 @@ class BusinessCalendar:
         return hi
 
     def local_date(self, t: datetime) -> date:
+        """The calendar-local date of an instant."""
         return t.astimezone(self.tz).date()
 
     # -- arithmetic ------------------------------------------------------------------------
@@ -281,6 +284,7 @@ class BusinessCalendar:
         )
 
     def add_minutes(self, start: datetime, minutes: int | float) -> datetime:
+        """``add`` with an amount in minutes."""
         return self.add(start, timedelta(minutes=minutes))
 
     def between(self, a: datetime, b: datetime) -> timedelta:

@@ -50,6 +50,7 @@ def _interval(span: dict[str, str]) -> tuple[int, int]:
 
 
 def render_hours(week: dict[int, tuple[tuple[int, int], ...]]) -> dict[str, list[dict[str, str]]]:
+    """Intervals per weekday as the API shows them."""
     return {
         WEEKDAYS[d]: [
             {"start": format_clock(s), "end": format_clock(e)} for s, e in week.get(d, ())
@@ -77,6 +78,7 @@ class CalendarDefinition:
 
     @classmethod
     def create(cls, data: dict[str, Any], *, now: datetime) -> CalendarDefinition:
+        """A calendar definition from API data (validated by building it)."""
         definition = cls(id=str(uuid.uuid4()), name="", created_at=now, updated_at=now)
         if "hours" not in data:
             raise InvalidValue("a business calendar needs its working hours per weekday")
@@ -84,6 +86,7 @@ class CalendarDefinition:
         return definition
 
     def apply(self, data: dict[str, Any], *, now: datetime) -> list[str]:
+        """Change fields; the result must still build into a working calendar."""
         unknown = set(data) - set(FIELDS)
         if unknown:
             raise InvalidValue(f"cannot set {', '.join(sorted(unknown))} on a calendar")
@@ -113,6 +116,7 @@ class CalendarDefinition:
         return changed
 
     def build(self) -> BusinessCalendar:
+        """The BusinessCalendar this definition describes."""
         return BusinessCalendar(
             self.timezone,
             self.week,

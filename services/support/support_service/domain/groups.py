@@ -39,11 +39,13 @@ class AgentGroup:
 
     @classmethod
     def create(cls, data: dict[str, Any], *, now: datetime) -> AgentGroup:
+        """A group from API data."""
         group = cls(id=str(uuid.uuid4()), name="", created_at=now, updated_at=now)
         group.apply(data, now=now)
         return group
 
     def apply(self, data: dict[str, Any], *, now: datetime) -> list[str]:
+        """Change group fields; return the names that changed."""
         changed = []
         for key in ("name", "description", "round_robin", "is_default", "active"):
             if key in data and getattr(self, key) != data[key]:
@@ -73,6 +75,7 @@ class AgentGroup:
         available: bool,
         now: datetime,
     ) -> Member:
+        """Add an agent (once)."""
         if self.has_member(agent_id):
             raise StateConflict(f"agent {agent_id} is already a member of {self.name}")
         if len(self.members) >= MAX_MEMBERS:
@@ -83,6 +86,7 @@ class AgentGroup:
         return member
 
     def remove_member(self, agent_id: str, now: datetime) -> None:
+        """Remove an agent."""
         member = self.member(agent_id)
         if member is None:
             raise InvalidValue(f"agent {agent_id} is not a member of {self.name}")

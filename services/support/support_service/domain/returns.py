@@ -116,12 +116,14 @@ class ReturnRequest(EventRecorder):
         return request
 
     def approve(self, by: str | None, order: OrderReplica | None, now: datetime) -> None:
+        """Approve, unless the order was cancelled meanwhile."""
         if order is not None and order.status == "cancelled":
             raise StateConflict(f"order {order.number or order.id} was cancelled meanwhile")
         self._decide("approved", by, None, now)
         self.record(events.ReturnApproved(self))
 
     def reject(self, by: str | None, reason: str, now: datetime) -> None:
+        """Reject, saying why."""
         if not (reason or "").strip():
             raise InvalidValue("say why the return is rejected")
         self._decide("rejected", by, reason.strip(), now)
@@ -137,5 +139,6 @@ class ReturnRequest(EventRecorder):
         self.version += 1
 
     def rekey_customer(self, customer_id: str) -> None:
+        """Point the request at the survivor of a customer merge."""
         self.customer_id = customer_id
         self.version += 1

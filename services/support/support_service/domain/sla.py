@@ -92,6 +92,7 @@ class Conditions:
         tier: str | None,
         tags: tuple[str, ...] | list[str] = (),
     ) -> bool:
+        """True when every condition holds for the ticket's facts."""
         if self.priorities and priority not in self.priorities:
             return False
         if self.categories and category not in self.categories:
@@ -134,6 +135,7 @@ class SlaPolicy:
 
     @classmethod
     def create(cls, data: dict[str, Any], *, now: datetime) -> SlaPolicy:
+        """A policy from API data (validated)."""
         policy = cls(
             id=str(uuid.uuid4()),
             name="",
@@ -162,6 +164,7 @@ class SlaPolicy:
         return changed
 
     def validate(self) -> None:
+        """Refuse targets, thresholds and survey settings that cannot work."""
         if not self.name or not self.name.strip():
             raise InvalidValue("an SLA policy needs a name")
         for target in TARGETS:
@@ -255,6 +258,7 @@ class SlaClock:
         cycle: int = 1,
         paused: bool = False,
     ) -> SlaClock:
+        """A clock for ``target`` starting at ``now`` (with a deadline when minutes are set)."""
         clock = cls(
             target=target,
             cycle=cycle,
@@ -318,6 +322,7 @@ class SlaClock:
     # -- transitions ------------------------------------------------------------------------
 
     def pause(self, now: datetime, cal: BusinessCalendar) -> None:
+        """Stop counting (the customer has the ball); the deadline is unknown until resumed."""
         if not self.running:
             return
         self._fold(now, cal)
@@ -330,6 +335,7 @@ class SlaClock:
             self.elapsed_us += micros(cal.between(self.segment_started_at, now))
 
     def resume(self, now: datetime, cal: BusinessCalendar) -> None:
+        """Count again from ``now`` with the budget that was left."""
         if not self.paused:
             return
         self.segment_started_at = now
@@ -411,6 +417,7 @@ class SlaClock:
         return found
 
     def next_check_at(self) -> datetime | None:
+        """When the scan should next look at this clock (warning or deadline)."""
         if not self.running or self.target_us is None:
             return None
         candidates = []
@@ -478,6 +485,7 @@ class SlaState:
         return [self.clocks[t] for t in TARGETS if t in self.clocks]
 
     def next_check_at(self) -> datetime | None:
+        """The earliest next check of any clock (None: nothing to watch)."""
         times = [c.next_check_at() for c in self.clocks.values()]
         times = [t for t in times if t is not None]
         return min(times) if times else None

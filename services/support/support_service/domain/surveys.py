@@ -22,14 +22,17 @@ MAX_SEND_ATTEMPTS = 6
 
 
 def hash_token(token: str) -> str:
+    """What is stored of a link token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
+    """A 256-bit random, URL-safe link token."""
     return secrets.token_urlsafe(32)
 
 
 def nps_category(score: int) -> str:
+    """promoter (9-10), passive (7-8) or detractor (0-6)."""
     if score >= 9:
         return "promoter"
     if score >= 7:
@@ -86,6 +89,7 @@ class Survey(EventRecorder):
         policy_id: str | None,
         now: datetime,
     ) -> Survey:
+        """A survey to send at ``send_at``."""
         if kind not in SCALES:
             raise InvalidValue("survey kind must be csat or nps")
         return cls(
@@ -130,6 +134,7 @@ class Survey(EventRecorder):
         return token
 
     def mark_sent(self, now: datetime, ttl: timedelta) -> None:
+        """The email went out: the link lives for ``ttl`` from now."""
         if self.status != "scheduled":
             raise StateConflict(f"survey {self.id} is {self.status}")
         self.status = "sent"
@@ -140,6 +145,7 @@ class Survey(EventRecorder):
         self.record(events.SurveySent(self))
 
     def mark_failed(self, error: str, *, permanent: bool, retry_at: datetime) -> None:
+        """Delivery failed: retry later, or give up on a hard bounce."""
         self.last_error = error[:500]
         self.token_hash = None
         if permanent or self.attempts >= MAX_SEND_ATTEMPTS:
@@ -149,6 +155,7 @@ class Survey(EventRecorder):
         self._bump()
 
     def cancel(self, reason: str) -> None:
+        """Do not send (or accept) this survey any more."""
         if self.status in ("scheduled", "sent"):
             self.status = "cancelled"
             self.last_error = reason
@@ -164,6 +171,7 @@ class Survey(EventRecorder):
             raise Gone("This survey has expired.")
 
     def answer(self, score: int, comment: str | None, now: datetime) -> None:
+        """Record the one answer this link takes."""
         self.check_open(now)
         low, high = self.scale
         if not isinstance(score, int) or isinstance(score, bool) or not (low <= score <= high):
@@ -182,6 +190,7 @@ class Survey(EventRecorder):
         self.record(events.SurveyAnswered(self))
 
     def expire(self, now: datetime) -> bool:
+        """Mark the survey expired once its link has; True when it changed."""
         if self.status == "sent" and self.expires_at is not None and now >= self.expires_at:
             self.status = "expired"
             self._bump()
@@ -189,6 +198,7 @@ class Survey(EventRecorder):
         return False
 
     def erase_personal_data(self) -> None:
+        """GDPR erasure: forget the recipient and the comment."""
         self.recipient_email = None
         self.recipient_name = None
         self.comment = None

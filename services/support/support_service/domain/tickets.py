@@ -60,6 +60,7 @@ CLASSIFYING = ("category", "channel", "priority", "tags")
 
 
 def normalise_tags(tags) -> list[str]:
+    """Lower-case, single-spaced, unique, sorted tags (at most 30)."""
     out = []
     for tag in tags or ():
         clean = " ".join(str(tag).split()).lower()
@@ -194,6 +195,7 @@ class Ticket(EventRecorder):
         now: datetime,
         ticket_id: str | None = None,
     ) -> Ticket:
+        """A new ticket with its SLA clocks started (status new)."""
         _check_choice("category", category, CATEGORIES)
         _check_choice("channel", channel, CHANNELS)
         _check_choice("priority", priority, PRIORITIES)
@@ -447,6 +449,7 @@ class Ticket(EventRecorder):
         self.record(events.TicketUpdated(self.snapshot(), tuple(changed), now))
 
     def set_pending(self, reason: str | None, now: datetime, cal: BusinessCalendar) -> None:
+        """Wait on the customer: judge what fell due, then pause every clock."""
         self._transition("pending", now)
         # A deadline that passed before the pause stays breached: judge it now, since the
         # scan only looks at running clocks.
@@ -461,6 +464,7 @@ class Ticket(EventRecorder):
             self.record(event(snapshot, fact, now))
 
     def hold(self, reason: str | None, now: datetime, cal: BusinessCalendar) -> None:
+        """Wait on a third party: clocks run (resumed when coming from pending)."""
         self._transition("on_hold", now)
         self._resume_all(now, cal)
         self._bump(now)
@@ -476,6 +480,7 @@ class Ticket(EventRecorder):
         self.record(events.TicketUpdated(self.snapshot(), ("status",), now))
 
     def resolve(self, resolved_by: str | None, now: datetime, cal: BusinessCalendar) -> None:
+        """Resolve: judge the resolution target, drop the unanswered ones."""
         if self.category == "complaint" and self.complaint is None:
             raise StateConflict(
                 f"complaint {self.number} needs its root cause and corrective action "
@@ -515,6 +520,7 @@ class Ticket(EventRecorder):
             self._breach_on_completion(clock, now)
 
     def sla_met(self) -> dict[str, bool | None]:
+        """Per target: met, breached (False) or not applicable (None)."""
         out: dict[str, bool | None] = {}
         for target in TARGETS:
             clock = self.sla.clock(target)
@@ -535,6 +541,7 @@ class Ticket(EventRecorder):
         cal: BusinessCalendar,
         window: timedelta,
     ) -> None:
+        """Reopen within the window; the resolution clock runs on from where it stopped."""
         if self.status != "resolved":
             if self.status == "closed":
                 raise InvalidTransition(
@@ -557,6 +564,7 @@ class Ticket(EventRecorder):
         )
 
     def close(self, reason: str, now: datetime) -> None:
+        """Close a resolved ticket (manually or after the reopen window)."""
         if self.status != "resolved":
             if self.status == "closed":
                 raise InvalidTransition(f"ticket {self.number} is already closed")
@@ -570,6 +578,7 @@ class Ticket(EventRecorder):
         self.record(events.TicketClosed(self.snapshot(), now, reason, None))
 
     def close_as_merged(self, target: Ticket, now: datetime, cal: BusinessCalendar) -> None:
+        """Close as a duplicate of ``target``; its clocks stop unjudged."""
         self._ensure_not_closed()
         for clock in self.sla.clocks.values():
             clock.cancel(now, cal)
@@ -654,6 +663,7 @@ class Ticket(EventRecorder):
         recorded_by: str | None,
         now: datetime,
     ) -> None:
+        """Root cause and corrective action of a complaint ticket."""
         self._ensure_not_closed()
         if self.category != "complaint":
             raise StateConflict(
@@ -694,6 +704,7 @@ class Ticket(EventRecorder):
         return len(found)
 
     def rekey_customer(self, customer_id: str, now: datetime) -> None:
+        """Point the ticket at the survivor of a customer merge."""
         if customer_id == self.customer_id:
             return
         self.customer_id = customer_id
@@ -710,6 +721,7 @@ class Ticket(EventRecorder):
 
     def record_satisfaction(self, satisfaction: Satisfaction, now: datetime) -> None:
         # The survey's own event tells the world; the ticket only shows the latest score.
+        """Show the latest survey score on the ticket."""
         self.satisfaction = satisfaction
         self._bump(now)
 

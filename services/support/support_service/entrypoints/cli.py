@@ -12,6 +12,7 @@ cli = service_cli(
 
 
 def main() -> None:
+    """Entry point of ``support-service``."""
     cli()
 
 

@@ -47,6 +47,7 @@ def _by_name(session, table, name: str):
 
 
 def seed(rt) -> None:
+    """Load the demo data (idempotent)."""
     ctx = rt.extras["support"]
     with rt.db.session() as session:
         shanghai = _by_name(session, t.business_calendars, "China office (Shanghai)")

@@ -42,6 +42,7 @@ REPOSITORIES = {
 
 
 def jobs_for(rt: ServiceRuntime) -> list[Job]:
+    """The worker's scheduled jobs: SLA scan, auto-close, surveys and reply mail."""
     from support_service.service import mailing, sla_jobs
 
     ctx: SupportContext = rt.extras["support"]
@@ -78,6 +79,7 @@ def build(
     clock=None,
     **overrides,
 ) -> ServiceRuntime:
+    """The support runtime from the environment (arguments override for tests)."""
     settings = settings or ServiceSettings.load("support", **overrides)
     context = SupportContext(
         settings=support or SupportSettings.load(settings.public_base_url),

@@ -20,6 +20,7 @@ ERROR_MAP = {
 
 
 def create_app(rt=None):
+    """The Flask app of the api process."""
     rt = rt or runtime.build()
     app = build_app(
         rt,

@@ -35,6 +35,7 @@ def _time(value: str | None) -> datetime | None:
 @registry.on("customer.created")
 @registry.on("customer.updated")
 def on_customer(envelope: Envelope, uow) -> None:
+    """Keep the customer replica current (newer revisions only)."""
     data = envelope.data
     existing = uow.customers.get(data["customer_id"])
     if existing is not None:
@@ -66,6 +67,7 @@ def _first_email(data: dict) -> str | None:
 
 @registry.on("customer.merged")
 def on_customer_merged(envelope: Envelope, uow) -> None:
+    """Mark duplicates merged and move their tickets, surveys and returns."""
     data = envelope.data
     survivor = data["survivor_id"]
     now = utcnow()
@@ -93,6 +95,7 @@ def on_customer_merged(envelope: Envelope, uow) -> None:
 
 @registry.on("customer.erased")
 def on_customer_erased(envelope: Envelope, uow) -> None:
+    """Forget personal data held about the customer."""
     data = envelope.data
     customer_id = data["customer_id"]
     now = utcnow()
@@ -155,6 +158,7 @@ def _status_event(status: str):
 
 @registry.on("sales.order.placed")
 def on_order_placed(envelope: Envelope, uow) -> None:
+    """Keep the order with its lines (they only come with the placement)."""
     data = envelope.data
     order = _order(uow, data)
     if not order.lines:
@@ -182,6 +186,7 @@ registry.add("sales.order.cancelled", 1, _status_event("cancelled"))
 
 @registry.on("sales.order.returned")
 def on_order_returned(envelope: Envelope, uow) -> None:
+    """Count goods returned through sales, once per return."""
     data = envelope.data
     order = _order(uow, data)
     if data["return_id"] in order.seen_returns:

@@ -77,6 +77,7 @@ def _survey_data(s) -> dict:
 
 
 def to_integration(event) -> OutgoingEvent | None:
+    """The contract event for a domain event."""
     if isinstance(event, events.TicketOpened):
         return _ticket_event(
             "opened",

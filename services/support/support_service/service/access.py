@@ -25,6 +25,7 @@ def restricted(identity: Identity) -> bool:
 
 
 def agent_groups(session, identity: Identity) -> list[str]:
+    """The groups the caller is a member of."""
     return list(
         session.execute(
             select(t.agent_group_members.c.group_id).where(
@@ -35,6 +36,7 @@ def agent_groups(session, identity: Identity) -> list[str]:
 
 
 def can_see(session, identity: Identity, ticket: Ticket) -> bool:
+    """Object-level check for one ticket."""
     if not restricted(identity):
         return True
     return ticket.agent_id == identity.id or ticket.group_id in agent_groups(session, identity)

@@ -31,6 +31,7 @@ def _check_policy_refs(uow, policy: SlaPolicy) -> None:
 
 
 def create_policy(uow, ctx: SupportContext, data: dict[str, Any]) -> SlaPolicy:
+    """Create an SLA policy (placed after the last one unless given a position)."""
     data = dict(data)
     if data.get("position") is None:
         top = uow.session.execute(select(func.max(t.sla_policies.c.position))).scalar()
@@ -42,6 +43,7 @@ def create_policy(uow, ctx: SupportContext, data: dict[str, Any]) -> SlaPolicy:
 
 
 def get_policy(uow, policy_id: str) -> SlaPolicy:
+    """The policy, or NotFound."""
     policy = uow.policies.get(policy_id)
     if policy is None:
         raise NotFound(f"no SLA policy {policy_id}")
@@ -51,6 +53,7 @@ def get_policy(uow, policy_id: str) -> SlaPolicy:
 def update_policy(
     uow, ctx: SupportContext, policy_id: str, expected: int | None, changes: dict[str, Any]
 ) -> SlaPolicy:
+    """Change a policy after checking the version the caller read."""
     policy = get_policy(uow, policy_id)
     if expected is not None:
         check_version(policy.version, expected)
@@ -61,6 +64,7 @@ def update_policy(
 
 
 def delete_policy(uow, policy_id: str) -> None:
+    """Delete a policy no ticket was measured against."""
     get_policy(uow, policy_id)
     used = uow.session.execute(
         select(func.count()).select_from(t.tickets).where(t.tickets.c.policy_id == policy_id)
@@ -77,6 +81,7 @@ def delete_policy(uow, policy_id: str) -> None:
 
 
 def create_calendar(uow, ctx: SupportContext, data: dict[str, Any]) -> CalendarDefinition:
+    """Create a business calendar (a new default replaces the old one)."""
     definition = CalendarDefinition.create(data, now=ctx.now())
     if uow.calendars.name_taken(definition.name):
         raise StateConflict(f"a calendar named {definition.name!r} exists already")
@@ -87,6 +92,7 @@ def create_calendar(uow, ctx: SupportContext, data: dict[str, Any]) -> CalendarD
 
 
 def get_calendar(uow, calendar_id: str) -> CalendarDefinition:
+    """The calendar definition, or NotFound."""
     definition = uow.calendars.get(calendar_id)
     if definition is None:
         raise NotFound(f"no business calendar {calendar_id}")
@@ -96,6 +102,7 @@ def get_calendar(uow, calendar_id: str) -> CalendarDefinition:
 def update_calendar(
     uow, ctx: SupportContext, calendar_id: str, expected: int | None, changes: dict[str, Any]
 ) -> CalendarDefinition:
+    """Change a calendar after checking the version the caller read."""
     definition = get_calendar(uow, calendar_id)
     if expected is not None:
         check_version(definition.version, expected)
@@ -109,6 +116,7 @@ def update_calendar(
 
 
 def delete_calendar(uow, calendar_id: str) -> None:
+    """Delete a calendar no policy and no open ticket uses."""
     get_calendar(uow, calendar_id)
     names = uow.policies.using_calendar(calendar_id)
     if names:
@@ -133,6 +141,7 @@ def delete_calendar(uow, calendar_id: str) -> None:
 
 
 def create_group(uow, ctx: SupportContext, data: dict[str, Any]) -> AgentGroup:
+    """Create an agent group with its first members."""
     members = data.pop("members", None) or []
     group = AgentGroup.create(data, now=ctx.now())
     if uow.groups.name_taken(group.name):
@@ -152,6 +161,7 @@ def create_group(uow, ctx: SupportContext, data: dict[str, Any]) -> AgentGroup:
 
 
 def get_group(uow, group_id: str, *, lock: bool = False) -> AgentGroup:
+    """The group (locked for the transaction when asked), or NotFound."""
     group = uow.groups.get(group_id, lock=lock)
     if group is None:
         raise NotFound(f"no agent group {group_id}")
@@ -161,6 +171,7 @@ def get_group(uow, group_id: str, *, lock: bool = False) -> AgentGroup:
 def update_group(
     uow, ctx: SupportContext, group_id: str, expected: int | None, changes: dict[str, Any]
 ) -> AgentGroup:
+    """Change a group after checking the version the caller read."""
     group = get_group(uow, group_id, lock=True)
     if expected is not None:
         check_version(group.version, expected)
@@ -174,6 +185,7 @@ def update_group(
 
 
 def add_member(uow, ctx: SupportContext, group_id: str, data: dict[str, Any]) -> AgentGroup:
+    """Add an agent to a group."""
     group = get_group(uow, group_id, lock=True)
     group.add_member(
         data["agent_id"],
@@ -194,6 +206,7 @@ def update_member(
     expected: int | None,
     data: dict[str, Any],
 ) -> AgentGroup:
+    """Change a member's name, email or availability."""
     group = get_group(uow, group_id, lock=True)
     if expected is not None:
         check_version(group.version, expected)
@@ -209,6 +222,7 @@ def update_member(
 
 
 def remove_member(uow, ctx: SupportContext, group_id: str, agent_id: str) -> AgentGroup:
+    """Remove an agent from a group."""
     group = get_group(uow, group_id, lock=True)
     if not group.has_member(agent_id):
         raise NotFound(f"agent {agent_id} is not a member of {group.name}")

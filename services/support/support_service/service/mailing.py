@@ -28,6 +28,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 def survey_mail(ctx: SupportContext, survey: Survey, token: str, ticket_number: str, subject: str):
+    """The invitation email: a link to the public survey page, text and HTML."""
     link = f"{ctx.settings.public_base_url}/csat/{token}"
     low, high = SCALES[survey.kind]
     if survey.kind == "csat":
@@ -62,6 +63,7 @@ def survey_mail(ctx: SupportContext, survey: Survey, token: str, ticket_number: 
 
 
 def survey_expiry_text(ctx: SupportContext) -> str:
+    """How long a survey link lives, in words."""
     return f"expires after {ctx.settings.survey_ttl_days} days"
 
 
@@ -129,6 +131,7 @@ def _prepare(uow_factory, ctx: SupportContext, survey_id: str):
 
 
 def expire_surveys(uow_factory, ctx: SupportContext) -> int:
+    """Mark sent surveys whose link expired; return how many."""
     now = ctx.now()
     with uow_factory() as uow:
         ids = uow.surveys.expired(now, 1000)

@@ -38,6 +38,7 @@ def _escape(text: str) -> str:
 
 
 def ticket_conditions(session, identity: Identity, filters: dict[str, Any]) -> list:
+    """SQL conditions for the ticket list filters and the caller's reach."""
     conditions = []
     visible = ticket_filter(session, identity)
     if visible is not None:
@@ -95,6 +96,7 @@ def list_tickets(
     sort: str,
     with_total: bool = False,
 ) -> Page:
+    """One page of tickets the caller may see, as API views."""
     conditions = ticket_conditions(session, identity, filters)
     key = TICKET_SORTS[sort]
     attr = sort.lstrip("-")
@@ -144,6 +146,7 @@ def ticket_views(session, ctx: SupportContext, tickets: list[Ticket]) -> list[di
 
 
 def ticket_view(ticket: Ticket, calendar, customer_name: str | None, now: datetime) -> dict:
+    """One ticket as the API shows it, with live SLA figures at ``now``."""
     clocks = {}
     for target, clock in ticket.sla.clocks.items():
         elapsed = clock.elapsed(calendar, now)
@@ -224,6 +227,7 @@ def ticket_view(ticket: Ticket, calendar, customer_name: str | None, now: dateti
 
 
 def view_of(session, ctx: SupportContext, ticket: Ticket) -> dict[str, Any]:
+    """The API view of one ticket."""
     return ticket_views(session, ctx, [ticket])[0]
 
 
@@ -231,6 +235,7 @@ COMMENT_SORT = SortKey("seq", (t.ticket_comments.c.seq,))
 
 
 def list_comments(session, ticket_id: str, visibility: str, *, limit: int, cursor: str | None):
+    """One page of a ticket's conversation in the order it was written."""
     c = t.ticket_comments.c
     statement = select(t.ticket_comments).where(c.ticket_id == ticket_id)
     if visibility == "public":
@@ -251,6 +256,7 @@ def list_comments(session, ticket_id: str, visibility: str, *, limit: int, curso
 
 
 def returns_of(session, ticket_id: str) -> list:
+    """A ticket's return requests, oldest first."""
     rows = session.execute(
         select(t.return_requests)
         .where(t.return_requests.c.ticket_id == ticket_id)
@@ -263,6 +269,7 @@ SURVEY_SORT = SortKey("-created_at", (t.surveys.c.created_at, t.surveys.c.id), d
 
 
 def list_surveys(session, identity: Identity, filters: dict[str, Any], *, limit, cursor) -> Page:
+    """One page of surveys about tickets the caller may see, newest first."""
     s = t.surveys.c
     statement = select(t.surveys)
     visible = ticket_filter(session, identity)
@@ -323,6 +330,7 @@ def list_policies(session, filters: dict[str, Any], *, limit: int, cursor: str |
 
 
 def list_calendars(session, *, limit: int, cursor: str | None) -> Page:
+    """One page of business calendars by name."""
     page = keyset_page(
         session,
         select(t.business_calendars),
@@ -337,6 +345,7 @@ def list_calendars(session, *, limit: int, cursor: str | None) -> Page:
 
 
 def list_groups(session, filters: dict[str, Any], *, limit: int, cursor: str | None) -> Page:
+    """One page of agent groups by name, with their members."""
     statement = select(t.agent_groups)
     if filters.get("active") is not None:
         statement = statement.where(t.agent_groups.c.active.is_(filters["active"]))

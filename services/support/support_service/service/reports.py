@@ -30,12 +30,14 @@ TWO_PLACES = Decimal("0.01")
 
 
 def percent(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` in percent, one decimal, half-even; None for nothing."""
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_EVEN)
 
 
 def p90(values: list[int]) -> int | None:
+    """The nearest-rank 90th percentile."""
     if not values:
         return None
     ordered = sorted(values)
@@ -43,6 +45,7 @@ def p90(values: list[int]) -> int | None:
 
 
 def middle(values: list[int]) -> Decimal | None:
+    """The median, one decimal."""
     if not values:
         return None
     return Decimal(str(median(values))).quantize(ONE_PLACE, rounding=ROUND_HALF_EVEN)
@@ -73,6 +76,7 @@ def period_start(at: datetime, interval: str, tz: ZoneInfo) -> str:
 
 
 def backlog(session, identity: Identity, filters: dict[str, Any], now: datetime) -> dict:
+    """Unresolved tickets by status and priority, with breached and unassigned counts."""
     conditions = _visible(session, identity, [k.status.in_(UNRESOLVED)])
     for name in ("group_id", "agent_id"):
         if filters.get(name):
@@ -118,6 +122,7 @@ def backlog(session, identity: Identity, filters: dict[str, Any], now: datetime)
 
 
 def sla_compliance(session, identity: Identity, filters: dict[str, Any]) -> dict:
+    """Met and breached counts and shares per policy and target in the period."""
     r = t.ticket_sla_records.c
     conditions = [
         r.started_at >= filters["start"],
@@ -190,6 +195,7 @@ def _stats(values_business: list[int], values_calendar: list[int]) -> dict:
 
 
 def response_times(session, identity: Identity, filters: dict[str, Any]) -> dict:
+    """First-response and resolution times per period (median and p90)."""
     tz = ZoneInfo(filters.get("timezone") or "UTC")
     interval = filters.get("interval", "none")
     extra = []
@@ -256,6 +262,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def satisfaction(session, identity: Identity, filters: dict[str, Any]) -> dict:
+    """CSAT and NPS per period, from the answers given in it."""
     tz = ZoneInfo(filters.get("timezone") or "UTC")
     interval = filters.get("interval", "none")
     s = t.surveys.c

@@ -16,6 +16,7 @@ from support_service.service.tickets import actor_id
 
 
 def request_return(uow, ctx: SupportContext, actor, ticket_id: str, data: dict[str, Any]):
+    """Request a return on a ticket, checked against the order replica."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     if ticket.status == "closed":
         raise StateConflict(f"ticket {ticket.number} is closed; closed is final")
@@ -65,6 +66,7 @@ def _visible_request(uow, actor, ticket_id: str, request_id: str) -> ReturnReque
 
 
 def approve_return(uow, ctx: SupportContext, actor, ticket_id: str, request_id: str):
+    """Approve a return request (sales records the return)."""
     request = _visible_request(uow, actor, ticket_id, request_id)
     request.approve(actor_id(actor), uow.orders.get(request.order_id), ctx.now())
     uow.returns.save(request)
@@ -72,6 +74,7 @@ def approve_return(uow, ctx: SupportContext, actor, ticket_id: str, request_id: 
 
 
 def reject_return(uow, ctx: SupportContext, actor, ticket_id: str, request_id: str, reason: str):
+    """Reject a return request, saying why."""
     request = _visible_request(uow, actor, ticket_id, request_id)
     request.reject(actor_id(actor), reason, ctx.now())
     uow.returns.save(request)

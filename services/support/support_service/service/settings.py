@@ -29,6 +29,7 @@ class SupportSettings:
 
     @classmethod
     def load(cls, public_base_url: str, **overrides) -> SupportSettings:
+        """Read ``MMS_SUPPORT_*`` (and the public base URL for links in emails)."""
         values = dict(
             reopen_window_days=env_int("SUPPORT_REOPEN_WINDOW_DAYS", 7),
             auto_close=env_bool("SUPPORT_AUTO_CLOSE", True),
@@ -52,6 +53,7 @@ class SupportSettings:
         return settings
 
     def check(self) -> None:
+        """Refuse settings that cannot work."""
         if self.survey_kind not in SURVEY_CHOICES:
             raise ConfigError("MMS_SUPPORT_SURVEY_KIND must be csat, nps or none")
         if self.low_score_action not in LOW_SCORE_ACTIONS:
@@ -70,4 +72,5 @@ class SupportSettings:
         return timedelta(days=self.survey_ttl_days)
 
     def low_threshold(self, kind: str) -> int:
+        """The score at or below which an answer of ``kind`` counts as low."""
         return self.csat_low_threshold if kind == "csat" else self.nps_low_threshold

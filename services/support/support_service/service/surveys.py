@@ -52,6 +52,7 @@ def schedule_survey(
 
 
 def cancel_unsent_surveys(uow, ticket_id: str, reason: str = "the ticket was reopened") -> None:
+    """Cancel the ticket's surveys still waiting to be sent."""
     for survey in uow.surveys.of_ticket(ticket_id):
         if survey.status == "scheduled":
             survey.cancel(reason)
@@ -59,6 +60,7 @@ def cancel_unsent_surveys(uow, ticket_id: str, reason: str = "the ticket was reo
 
 
 def find_by_token(uow, token: str, *, lock: bool = False) -> Survey:
+    """The survey behind a link token, or NotFound."""
     if not token or len(token) > 200:
         raise NotFound("This survey link is not valid.")
     survey = uow.surveys.by_token_hash(hash_token(token), lock=lock)

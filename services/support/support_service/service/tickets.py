@@ -35,6 +35,7 @@ def actor_id(identity: Identity | None) -> str | None:
 
 
 def active_customer(uow, customer_id: str) -> CustomerReplica:
+    """The replicated customer (following merges); 422 when unknown or erased."""
     customer = uow.customers.resolve(customer_id)
     if customer is None:
         raise InvalidValue(
@@ -72,6 +73,7 @@ def _group(uow, group_id: str, *, lock: bool = False) -> AgentGroup:
 
 
 def policy_for(uow, ticket_facts: dict[str, Any], customer: CustomerReplica | None):
+    """The SLA policy matching a ticket's classification and its customer."""
     return match_policy(
         uow.policies.all(),
         priority=ticket_facts["priority"],
@@ -92,6 +94,7 @@ def _ticket_policy(uow, ticket: Ticket) -> SlaPolicy | None:
 def open_ticket(
     uow, ctx: SupportContext, actor: Identity | None, data: dict[str, Any], *, origin: str = "agent"
 ) -> Ticket:
+    """Open a ticket: SLA policy and calendar, group, first message, assignment."""
     now = ctx.now()
     customer = active_customer(uow, data["customer_id"])
     _check_order(uow, data.get("order_id"), customer)
@@ -201,6 +204,7 @@ def update_ticket(
     expected_version: int | None,
     changes: dict[str, Any],
 ) -> Ticket:
+    """Edit a ticket (optimistic version check); reclassifying re-matches the policy."""
     from servicekit.etag import check_version
 
     now = ctx.now()
@@ -435,6 +439,7 @@ def _body(body: str) -> str:
 
 
 def set_pending(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
+    """Wait on the customer: the SLA clocks pause."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.set_pending(reason, ctx.now(), ctx.calendar(uow, ticket.sla.calendar_id))
     uow.tickets.save(ticket)
@@ -442,6 +447,7 @@ def set_pending(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
 
 
 def hold(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
+    """Wait on a third party: the SLA clocks keep running."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.hold(reason, ctx.now(), ctx.calendar(uow, ticket.sla.calendar_id))
     uow.tickets.save(ticket)
@@ -449,6 +455,7 @@ def hold(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
 
 
 def resume(uow, ctx, actor, ticket_id: str) -> Ticket:
+    """Back to open from new, pending or on hold."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.resume(ctx.now(), ctx.calendar(uow, ticket.sla.calendar_id))
     uow.tickets.save(ticket)
@@ -456,6 +463,7 @@ def resume(uow, ctx, actor, ticket_id: str) -> Ticket:
 
 
 def resolve(uow, ctx, actor, ticket_id: str, data: dict[str, Any]) -> Ticket:
+    """Resolve (recording the complaint's causes if given) and schedule the survey."""
     now = ctx.now()
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     if data.get("root_cause") or data.get("corrective_action") or data.get("root_cause_category"):
@@ -488,6 +496,7 @@ def resolve(uow, ctx, actor, ticket_id: str, data: dict[str, Any]) -> Ticket:
 
 
 def reopen(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
+    """Reopen a resolved ticket within the reopen window; an unsent survey is dropped."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.reopen(
         trigger="agent",
@@ -502,6 +511,7 @@ def reopen(uow, ctx, actor, ticket_id: str, reason: str | None) -> Ticket:
 
 
 def close(uow, ctx, actor, ticket_id: str) -> Ticket:
+    """Close a resolved ticket for good."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.close("manual", ctx.now())
     uow.tickets.save(ticket)
@@ -509,6 +519,7 @@ def close(uow, ctx, actor, ticket_id: str) -> Ticket:
 
 
 def record_complaint(uow, ctx, actor, ticket_id: str, data: dict[str, Any]) -> Ticket:
+    """Record the root cause and corrective action of a complaint."""
     ticket = visible_ticket(uow, actor, ticket_id, lock=True)
     ticket.record_complaint(
         root_cause_category=data["root_cause_category"],
