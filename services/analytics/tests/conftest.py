@@ -68,6 +68,20 @@ def deliver_to():
 
 
 @pytest.fixture
+def load(rt):
+    """Bulk path: archive and project many envelopes in one unit of work (as the bench does)."""
+    from analytics_service.service.ingest import ingest
+
+    def run(envelopes) -> int:
+        with rt.uow() as uow:
+            count = ingest(uow.session, list(envelopes))
+            uow.commit()
+        return count
+
+    return run
+
+
+@pytest.fixture
 def new_runtime(databases, db_backend, minter):
     """More runtimes on fresh databases of the test's backend (to compare two histories)."""
     made = []

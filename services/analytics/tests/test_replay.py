@@ -83,12 +83,12 @@ def test_shuffled_duplicated_and_rebuilt_reports_are_identical(new_runtime, deli
     assert every_report(shuffled) == expected
 
 
-def test_replaying_onto_live_projections_changes_nothing(rt, feed, events):
+def test_replaying_onto_live_projections_changes_nothing(rt, load, events):
     """A rebuild may overlap the live consumer: applying archived events again is harmless."""
     from analytics_service.adapters.sql import Tx
     from analytics_service.service.rebuild import archived_batches
 
-    feed(events.workload(orders=30))
+    load(events.workload(orders=30))
     before = every_report(rt)
     for batch in archived_batches(rt.db, 50):
         with rt.uow() as uow:
