@@ -36,6 +36,15 @@ SECURITY_SCHEMES = {
         "description": "API key created by an admin (header only, never the query string).",
     },
 }
+GATEWAY_TAGS = [
+    ("auth", "Sign in, refresh tokens (rotating), sign out."),
+    ("me", "The caller: identity, roles, scopes; own name and password."),
+    ("users", "Users and their roles and teams (administrators)."),
+    ("teams", "Teams (sales teams, support groups)."),
+    ("api-keys", "API keys for department tools (administrators)."),
+    ("roles", "What each role may do."),
+    ("customers (360)", "One customer across all services."),
+]
 GLOBAL_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUSES = {
@@ -73,6 +82,8 @@ def gateway_spec(operations: list[Operation], title: str = "Marketing Management
         info={"description": "Gateway"},
     )
     spec.components.schema("Error", schema=ErrorSchema)
+    for name, description in GATEWAY_TAGS:
+        spec.tag({"name": name, "description": f"Gateway: {description}"})
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
     by_path: dict[str, dict[str, Any]] = {}
@@ -160,7 +171,8 @@ def merge(base: dict, services: dict[str, dict | None]) -> dict:
     merged = copy.deepcopy(base)
     merged.setdefault("paths", {})
     components = merged.setdefault("components", {})
-    tags = {t["name"]: t for t in merged.get("tags", [])}
+    own_tags = list(merged.get("tags", []))
+    tags: dict[str, dict] = {}
     left_out = []
     for service, document in sorted(services.items()):
         if document is None:
@@ -193,7 +205,7 @@ def merge(base: dict, services: dict[str, dict | None]) -> dict:
         for tag in document.get("tags") or []:
             name = f"{service}: {tag['name']}"
             tags.setdefault(name, {**tag, "name": name})
-    merged["tags"] = sorted(tags.values(), key=lambda t: t["name"])
+    merged["tags"] = own_tags + sorted(tags.values(), key=lambda t: t["name"])
     merged["security"] = GLOBAL_SECURITY
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     description = [
