@@ -239,7 +239,9 @@ class SpecCache:
         url = self.rt.upstreams.urls[service] + "/openapi.json"
         try:
             async with self.rt.upstreams.session.get(
-                url, timeout=aiohttp.ClientTimeout(total=self.fetch_timeout)
+                url,
+                timeout=aiohttp.ClientTimeout(total=self.fetch_timeout),
+                headers={"Accept": "application/json", "Accept-Encoding": "identity"},
             ) as response:
                 if response.status != 200:
                     return None

@@ -113,9 +113,16 @@ async def customer_360(request: web.Request) -> web.Response:
     principal = await guard.authenticate(request)
     guard.require_scope(principal, "customers:read")
     customer_id = request.match_info["customer_id"].lower()
-    headers = forward_headers(request, rt.minter.token(principal), request[REQUEST_ID_KEY])
-    headers.pop("Content-Type", None)
+    headers = {
+        k: v
+        for k, v in forward_headers(
+            request, rt.minter.token(principal), request[REQUEST_ID_KEY]
+        ).items()
+        if k.lower() not in ("content-type", "accept-encoding", "accept", "if-none-match")
+    }
+    # The sections are parsed here, so ask for plain JSON whatever the client accepts.
     headers["Accept"] = "application/json"
+    headers["Accept-Encoding"] = "identity"
     timeout = aiohttp.ClientTimeout(
         total=rt.settings.compose_timeout,
         connect=rt.settings.connect_timeout,
