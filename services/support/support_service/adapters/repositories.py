@@ -1095,3 +1095,17 @@ class MailQueue:
 
     def enqueue(self, **row) -> None:
         self.session.execute(insert(t.outbound_mail).values(**row))
+
+
+REPOSITORIES = {
+    "tickets": TicketRepository,
+    "comments": CommentRepository,
+    "policies": PolicyRepository,
+    "calendars": CalendarRepository,
+    "groups": GroupRepository,
+    "customers": CustomerReplicaRepository,
+    "orders": OrderReplicaRepository,
+    "returns": ReturnRepository,
+    "surveys": SurveyRepository,
+    "mail": MailQueue,
+}

@@ -21,6 +21,7 @@ from support_service.domain.businesstime import format_clock
 from support_service.service import configuration as use
 from support_service.service import queries
 from support_service.service.context import SupportContext
+from support_service.service.reading import reading
 
 blp = Blueprint(
     "business_calendars",
@@ -82,7 +83,7 @@ class CalendarItem(MethodView):
     def get(self, calendar_id):
         """One calendar."""
         require_scope("sla:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             definition = use.get_calendar(uow, str(calendar_id))
         return with_etag(definition, definition.version)
 
@@ -116,7 +117,7 @@ class Days(MethodView):
     def get(self, query, calendar_id):
         """Day by day: working hours and why (weekday, weekend, holiday name, custom day)."""
         require_scope("sla:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             calendar = ctx().calendars.build(use.get_calendar(uow, str(calendar_id)))
         return [
             {
@@ -138,7 +139,7 @@ class Compute(MethodView):
         """Business-time arithmetic on this calendar: a deadline (start + add_minutes of
         business time) or the business minutes between start and end."""
         require_scope("sla:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             calendar = ctx().calendars.build(use.get_calendar(uow, str(calendar_id)))
         start = body["start"]
         if "add_minutes" in body:

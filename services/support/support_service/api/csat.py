@@ -21,6 +21,7 @@ from support_service.domain.errors import (
     StateConflict,
 )
 from support_service.domain.surveys import SCALES
+from support_service.service.reading import reading
 from support_service.service.surveys import answer_survey, find_by_token
 
 bp = Blueprint("csat", __name__)
@@ -127,7 +128,7 @@ def show(token: str):
         return _invalid_link()
     rt = service()
     ctx = rt.extras["support"]
-    with rt.uow() as uow:
+    with reading(rt.db) as uow:
         try:
             survey = find_by_token(uow, token)
             survey.check_open(ctx.now())
@@ -146,7 +147,7 @@ def submit(token: str):
     raw_score = (request.form.get("score") or "").strip()
     comment = request.form.get("comment") or ""
     score = int(raw_score) if re.fullmatch(r"\d{1,2}", raw_score) else None
-    with rt.uow() as uow:
+    with reading(rt.db) as uow:
         try:
             survey = find_by_token(uow, token)
             survey.check_open(ctx.now())

@@ -15,6 +15,7 @@ from support_service.api import schemas as s
 from support_service.service import configuration as use
 from support_service.service import queries
 from support_service.service.context import SupportContext
+from support_service.service.reading import reading
 
 blp = Blueprint(
     "agent_groups",
@@ -61,7 +62,7 @@ class GroupItem(MethodView):
     def get(self, group_id):
         """One group."""
         require_scope("tickets:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             group = use.get_group(uow, str(group_id))
         return with_etag(group, group.version)
 
@@ -84,7 +85,7 @@ class Members(MethodView):
     def get(self, group_id):
         """The group's members, in round-robin order."""
         require_scope("tickets:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             return use.get_group(uow, str(group_id)).members
 
     @idempotent

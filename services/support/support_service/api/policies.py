@@ -15,6 +15,7 @@ from support_service.api import schemas as s
 from support_service.service import configuration as use
 from support_service.service import queries
 from support_service.service.context import SupportContext
+from support_service.service.reading import reading
 from support_service.service.tickets import policy_for
 
 blp = Blueprint(
@@ -64,7 +65,7 @@ class Match(MethodView):
     def get(self, query):
         """Which policy and calendar a ticket with these facts would get."""
         require_scope("sla:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             customer = None
             if query.get("customer_id"):
                 customer = uow.customers.resolve(query["customer_id"])
@@ -84,7 +85,7 @@ class PolicyItem(MethodView):
     def get(self, policy_id):
         """One policy."""
         require_scope("sla:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             policy = use.get_policy(uow, str(policy_id))
         return with_etag(policy, policy.version)
 

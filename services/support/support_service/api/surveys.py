@@ -16,6 +16,7 @@ from support_service.domain.errors import NotFound, StateConflict
 from support_service.service import queries
 from support_service.service.access import can_see, visible_ticket
 from support_service.service.context import SupportContext
+from support_service.service.reading import reading
 from support_service.service.surveys import schedule_survey
 
 blp = Blueprint(
@@ -74,7 +75,7 @@ class SurveyItem(MethodView):
     def get(self, survey_id):
         """One survey."""
         identity = require_scope("satisfaction:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             survey = uow.surveys.get(str(survey_id))
             ticket = uow.tickets.get(survey.ticket_id) if survey else None
             if survey is None or ticket is None or not can_see(uow.session, identity, ticket):

@@ -14,6 +14,7 @@ from support_service.service import returns as return_use
 from support_service.service import tickets as use
 from support_service.service.access import visible_ticket
 from support_service.service.context import SupportContext
+from support_service.service.reading import reading
 
 blp = Blueprint(
     "tickets",
@@ -80,7 +81,7 @@ class TicketItem(MethodView):
     def get(self, ticket_id):
         """One ticket with its live SLA state per target."""
         identity = require_scope("tickets:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             ticket = visible_ticket(uow, identity, str(ticket_id))
             return _answer(uow, ticket)
 
@@ -201,7 +202,7 @@ class Comments(MethodView):
     def get(self, query, ticket_id):
         """The conversation, oldest first: public messages and internal notes."""
         identity = require_scope("tickets:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             ticket = visible_ticket(uow, identity, str(ticket_id))
             page = queries.list_comments(
                 uow.session,
@@ -235,7 +236,7 @@ class Returns(MethodView):
     def get(self, ticket_id):
         """Return requests on this ticket."""
         identity = require_scope("tickets:read")
-        with service().uow() as uow:
+        with reading(service().db) as uow:
             ticket = visible_ticket(uow, identity, str(ticket_id))
             return queries.returns_of(uow.session, ticket.id)
 

@@ -8,37 +8,13 @@ from servicekit.config import ServiceSettings
 from servicekit.mail import MailSettings, SmtpSender
 from servicekit.runtime import ServiceRuntime
 from servicekit.scheduler import Job
-from support_service.adapters.repositories import (
-    CalendarRepository,
-    CommentRepository,
-    CustomerReplicaRepository,
-    GroupRepository,
-    MailQueue,
-    OrderReplicaRepository,
-    PolicyRepository,
-    ReturnRepository,
-    SurveyRepository,
-    TicketRepository,
-)
+from support_service.adapters.repositories import REPOSITORIES
 from support_service.integration.incoming import registry
 from support_service.integration.outgoing import to_integration
 from support_service.service.context import SupportContext
 from support_service.service.settings import SupportSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
-REPOSITORIES = {
-    "tickets": TicketRepository,
-    "comments": CommentRepository,
-    "policies": PolicyRepository,
-    "calendars": CalendarRepository,
-    "groups": GroupRepository,
-    "customers": CustomerReplicaRepository,
-    "orders": OrderReplicaRepository,
-    "returns": ReturnRepository,
-    "surveys": SurveyRepository,
-    "mail": MailQueue,
-}
 
 
 def jobs_for(rt: ServiceRuntime) -> list[Job]:
