@@ -130,3 +130,21 @@ def test_resolved_tickets_close_after_the_reopen_window(rt, admin, customer, clo
     assert closed["status"] == "closed" and closed["close_reason"] == "auto"
     assert outbox(rt, "support.ticket.closed")[0]["data"]["close_reason"] == "auto"
     assert clock.current - datetime.fromisoformat(closed["closed_at"]) < timedelta(seconds=1)
+
+
+def test_deadlines_follow_an_edited_calendar(rt, admin, customer, standard_policy, berlin, clock):
+    clock.set(datetime(2026, 1, 16, 17, 0, tzinfo=UTC))  # Friday 18:00 in Berlin: closing
+    ticket = open_ticket(admin, customer, category="question")
+    assert ticket["sla"]["targets"]["first_response"]["due_at"] == "2026-01-19T09:00:00+00:00"
+    path = f"/api/v1/business-calendars/{berlin}"
+    response = admin.patch(
+        path,
+        json={"custom_days": [{"date": "2026-01-19", "open": False, "name": "Inventory"}]},
+        headers={"If-Match": admin.get(path).headers["ETag"]},
+    )
+    assert response.status_code == 200
+    assert sla_jobs.follow_calendar_changes(rt.uow, rt.extras["support"]) == 1
+    assert sla_jobs.follow_calendar_changes(rt.uow, rt.extras["support"]) == 0
+    moved = admin.get(f"/api/v1/tickets/{ticket['id']}").json["sla"]["targets"]
+    assert moved["first_response"]["due_at"] == "2026-01-20T09:00:00+00:00"  # Tuesday 10:00
+    assert outbox(rt, "support.ticket.updated")[-1]["data"]["changed_fields"] == ["sla_deadlines"]

@@ -108,6 +108,7 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.String(length=36), nullable=True),
         sa.Column("policy_id", sa.String(length=36), nullable=True),
         sa.Column("calendar_id", sa.String(length=36), nullable=True),
+        sa.Column("calendar_version", sa.Integer(), nullable=True),
         sa.Column("sla", sa.JSON(), nullable=False),
         sa.Column("sla_next_check_at", UtcDateTime(), nullable=True),
         sa.Column("sla_breached", sa.Boolean(), nullable=False),
@@ -138,6 +139,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index("ix_tickets_agent_status", ["agent_id", "status"], unique=False)
+        batch_op.create_index("ix_tickets_calendar", ["calendar_id", "status"], unique=False)
         batch_op.create_index("ix_tickets_created", ["created_at", "id"], unique=False)
         batch_op.create_index("ix_tickets_customer", ["customer_id", "created_at"], unique=False)
         batch_op.create_index("ix_tickets_group_status", ["group_id", "status"], unique=False)
@@ -395,6 +397,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tickets_group_status")
         batch_op.drop_index("ix_tickets_customer")
         batch_op.drop_index("ix_tickets_created")
+        batch_op.drop_index("ix_tickets_calendar")
         batch_op.drop_index("ix_tickets_agent_status")
 
     op.drop_table("tickets")

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from support_service.adapters import tables as t
@@ -56,6 +56,7 @@ def ticket_row(k: Ticket) -> dict[str, Any]:
         "agent_id": k.agent_id,
         "policy_id": k.sla.policy_id,
         "calendar_id": k.sla.calendar_id,
+        "calendar_version": k.sla.calendar_version,
         "sla": k.sla.to_dict(),
         "sla_next_check_at": k.sla_next_check_at,
         "sla_breached": k.sla_breached,
@@ -306,6 +307,23 @@ class TicketRepository:
         if unresolved_only:
             statement = statement.where(t.tickets.c.status.not_in(("resolved", "closed")))
         return list(self.session.execute(statement).scalars())
+
+    def behind_calendar(self, calendar_id: str, version: int, limit: int) -> list[str]:
+        """Open tickets whose deadlines were computed on an older version of the calendar."""
+        return list(
+            self.session.execute(
+                select(t.tickets.c.id)
+                .where(
+                    t.tickets.c.calendar_id == calendar_id,
+                    t.tickets.c.status.not_in(("resolved", "closed")),
+                    or_(
+                        t.tickets.c.calendar_version.is_(None),
+                        t.tickets.c.calendar_version != version,
+                    ),
+                )
+                .limit(limit)
+            ).scalars()
+        )
 
     def unresolved_with_policy(self, policy_id: str | None) -> list[str]:
         statement = select(t.tickets.c.id).where(t.tickets.c.status.not_in(("resolved", "closed")))

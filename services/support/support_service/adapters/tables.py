@@ -164,6 +164,7 @@ tickets = Table(
     Column("agent_id", String(36)),
     Column("policy_id", String(36)),
     Column("calendar_id", String(36)),
+    Column("calendar_version", Integer),
     Column("sla", JSON, nullable=False),
     Column("sla_next_check_at", UtcDateTime()),
     Column("sla_breached", Boolean, nullable=False),
@@ -197,6 +198,7 @@ tickets = Table(
     Index("ix_tickets_agent_status", "agent_id", "status"),
     Index("ix_tickets_order", "order_id"),
     Index("ix_tickets_resolved", "resolved_at"),
+    Index("ix_tickets_calendar", "calendar_id", "status"),
     # The SLA scan reads only tickets with a check due; most tickets have none.
     Index(
         "ix_tickets_sla_due",

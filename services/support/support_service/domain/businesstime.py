@@ -166,6 +166,9 @@ class BusinessCalendar:
             and not self.custom
             and all(h == ((0, MINUTES_PER_DAY),) for h in self.week.values())
         )
+        # The definition version it was built from (None for calendars made in code): tickets
+        # remember it, so deadlines can follow edits of the calendar.
+        self.version: int | None = None
         self._lock = threading.Lock()
         self._years: dict[int, tuple[dict[date, str], frozenset[date]]] = {}
         self._intervals: dict[date, tuple[tuple[datetime, datetime], ...]] = {}

@@ -117,7 +117,7 @@ class CalendarDefinition:
 
     def build(self) -> BusinessCalendar:
         """The BusinessCalendar this definition describes."""
-        return BusinessCalendar(
+        calendar = BusinessCalendar(
             self.timezone,
             self.week,
             holiday_country=self.holiday_country,
@@ -125,6 +125,8 @@ class CalendarDefinition:
             custom_days=self.custom_days,
             observe_workdays=self.observe_workdays,
         )
+        calendar.version = self.version
+        return calendar
 
     def custom_days_dicts(self) -> list[dict[str, Any]]:
         return [

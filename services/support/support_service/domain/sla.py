@@ -476,6 +476,7 @@ class SlaState:
     calendar_id: str | None
     warning_percent: int
     clocks: dict[str, SlaClock] = field(default_factory=dict)
+    calendar_version: int | None = None
     retired: list[SlaClock] = field(default_factory=list, repr=False)
 
     def clock(self, target: str) -> SlaClock | None:
@@ -505,6 +506,7 @@ class SlaState:
             "policy_id": self.policy_id,
             "policy_name": self.policy_name,
             "calendar_id": self.calendar_id,
+            "calendar_version": self.calendar_version,
             "warning_percent": self.warning_percent,
             "clocks": {t: c.to_dict() for t, c in self.clocks.items()},
         }
@@ -515,6 +517,7 @@ class SlaState:
             policy_id=data.get("policy_id"),
             policy_name=data.get("policy_name"),
             calendar_id=data.get("calendar_id"),
+            calendar_version=data.get("calendar_version"),
             warning_percent=data.get("warning_percent", 80),
             clocks={t: SlaClock.from_dict(c) for t, c in (data.get("clocks") or {}).items()},
         )

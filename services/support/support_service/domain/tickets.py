@@ -206,6 +206,7 @@ class Ticket(EventRecorder):
             policy_name=policy.name if policy else None,
             calendar_id=calendar_id,
             warning_percent=pct,
+            calendar_version=calendar.version,
         )
         for target in ("first_response", "resolution"):
             minutes = policy.target_minutes(target) if policy else None
@@ -649,9 +650,22 @@ class Ticket(EventRecorder):
         self.sla.policy_id = policy_id
         self.sla.policy_name = policy.name if policy else None
         self.sla.calendar_id = calendar_id
+        self.sla.calendar_version = new_cal.version
         self.sla.warning_percent = pct
         self._bump(now)
         self.record(events.TicketUpdated(self.snapshot(), ("sla_policy",), now))
+        return True
+
+    def follow_calendar(self, cal: BusinessCalendar, now: datetime) -> bool:
+        """Recompute deadlines on an edited calendar, keeping the business time spent (the
+        running stretch is counted on the calendar as it is now)."""
+        if cal.version == self.sla.calendar_version or self.is_resolved:
+            return False
+        for clock in self.sla.clocks.values():
+            clock.retarget(clock.target_minutes, clock.warning_percent, now, cal, cal)
+        self.sla.calendar_version = cal.version
+        self._bump(now)
+        self.record(events.TicketUpdated(self.snapshot(), ("sla_deadlines",), now))
         return True
 
     def record_complaint(

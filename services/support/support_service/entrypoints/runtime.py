@@ -24,6 +24,7 @@ def jobs_for(rt: ServiceRuntime) -> list[Job]:
     ctx: SupportContext = rt.extras["support"]
 
     def sla_scan():
+        sla_jobs.follow_calendar_changes(rt.uow, ctx)
         sla_jobs.scan_sla(rt.uow, ctx)
 
     def auto_close():

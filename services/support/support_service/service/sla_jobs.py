@@ -63,6 +63,27 @@ def _check(uow_factory, ctx: SupportContext, ids: list[str], now) -> int:
     return recorded
 
 
+def follow_calendar_changes(uow_factory, ctx: SupportContext, *, batch: int = 500) -> int:
+    """Recompute the deadlines of open tickets whose calendar was edited; return how many."""
+    now = ctx.now()
+    moved = 0
+    with uow_factory() as uow:
+        definitions = uow.calendars.all()
+    for definition in definitions:
+        calendar = ctx.calendars.build(definition)
+        while True:
+            with uow_factory() as uow:
+                ids = uow.tickets.behind_calendar(definition.id, definition.version, batch)
+                for ticket in uow.tickets.get_many(ids):
+                    if ticket.follow_calendar(calendar, now):
+                        uow.tickets.save(ticket)
+                        moved += 1
+                uow.commit()
+            if len(ids) < batch:
+                break
+    return moved
+
+
 def close_expired_resolutions(uow_factory, ctx: SupportContext, *, batch: int = 500) -> int:
     """Close resolved tickets whose reopen window has passed; return how many."""
     if not ctx.settings.auto_close:
