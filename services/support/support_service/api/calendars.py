@@ -91,8 +91,8 @@ class CalendarItem(MethodView):
     @blp.response(200, s.CalendarSchema)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body, calendar_id):
-        """Change a calendar (send If-Match); running SLA clocks use it from their next
-        deadline computation on."""
+        """Change a calendar (send If-Match); the worker recomputes the deadlines of open
+        tickets on it within a scan interval, keeping the business time already spent."""
         require_scope("sla:write")
         version = expected_version()
         with service().uow() as uow:
