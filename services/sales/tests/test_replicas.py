@@ -57,6 +57,9 @@ def test_merge_rekeys_every_sales_record_to_the_survivor(kit, rt, admin, add_cus
     assert admin.get(f"/api/v1/leads/{lead['id']}").get_json()["customer_id"] == survivor
     assert admin.get(f"/api/v1/opportunities/{deal['id']}").get_json()["customer_id"] == survivor
     assert replica(rt, duplicate).merged_into == survivor
+    kit.deliver("customer.updated", kit.customer_event(customer_id=duplicate, revision=9))
+    late = replica(rt, duplicate)
+    assert (late.status, late.merged_into) == ("merged", survivor)  # a late update never revives
     # An old id still works for new records and means the survivor, limits included.
     again = admin.post(
         "/api/v1/orders",

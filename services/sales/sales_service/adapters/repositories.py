@@ -247,8 +247,9 @@ class CustomerReplica(Repository):
 
     def upsert(self, copy: CustomerCopy) -> bool:
         """Store ``copy`` unless what we hold is as new or newer; returns whether it was."""
+        c = t.customers.c
         current = self.session.execute(
-            select(t.customers.c.revision, t.customers.c.status).where(t.customers.c.id == copy.id)
+            select(c.revision, c.status, c.merged_into).where(c.id == copy.id)
         ).first()
         if current is not None and current.revision >= copy.revision:
             return False
@@ -257,7 +258,8 @@ class CustomerReplica(Repository):
             self.session.execute(insert(t.customers).values(**row))
         else:
             if current.status in ("merged", "erased") and copy.status == "active":
-                row["status"] = current.status  # a late update never revives a merged record
+                # A late update never revives a merged or erased customer.
+                row["status"], row["merged_into"] = current.status, current.merged_into
             self.session.execute(
                 update(t.customers).where(t.customers.c.id == copy.id).values(**row)
             )

@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from sales_service.domain.base import Aggregate, clean, new_id, utcnow, uuid_or_none
 from sales_service.domain.errors import InvalidValue
-from sales_service.domain.money import ZERO, quantize, to_base
+from sales_service.domain.money import ZERO, check_amount, quantize, to_base
 
 STATUSES = ("draft", "active", "expired", "terminated", "renewed")
 EDITABLE = (
@@ -114,6 +114,7 @@ class Contract(Aggregate):
         ):
             raise InvalidValue("renewal_notice_days is between 0 and 366")
         changed = self.apply_changes(data, EDITABLE)
+        check_amount(self.value, "value")
         if self.value < 0 or quantize(self.value, self.currency) != self.value:
             raise InvalidValue(f"value must be a non-negative {self.currency} amount")
         if self.end_date < self.start_date:

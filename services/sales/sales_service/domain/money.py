@@ -20,6 +20,11 @@ _MINOR_UNITS = {
 PRICE_PLACES = 4
 RATE_PLACES = 6
 ZERO = Decimal(0)
+# Bounds that keep every stored amount exact in the database (the scaled 64-bit integers of
+# servicekit.types.Amount on SQLite end near 9.2e14) with room for sums of many lines.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_QUANTITY = Decimal(10) ** 9
+MAX_RATE = Decimal(10) ** 9
 
 
 def minor_units(currency: str) -> int:
@@ -39,9 +44,17 @@ def is_currency(code: str) -> bool:
     return isinstance(code, str) and len(code) == 3 and code.isascii() and code.isupper()
 
 
+def check_amount(value: Decimal, what: str) -> Decimal:
+    """Any amount the service stores or computes: within ``MAX_AMOUNT`` either way."""
+    value = Decimal(value)
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidValue(f"{what} is too large (at most {MAX_AMOUNT:,})")
+    return value
+
+
 def check_price(value: Decimal, what: str) -> Decimal:
     """A unit price: not negative, at most 4 decimal places."""
-    value = Decimal(value)
+    value = check_amount(value, what)
     if value < 0:
         raise InvalidValue(f"{what} must not be negative")
     if value != value.quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_EVEN):
@@ -53,6 +66,8 @@ def check_quantity(value: Decimal, what: str = "quantity") -> Decimal:
     value = Decimal(value)
     if value <= 0:
         raise InvalidValue(f"{what} must be greater than zero")
+    if value > MAX_QUANTITY:
+        raise InvalidValue(f"{what} is too large (at most {MAX_QUANTITY:,})")
     if value != value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN):
         raise InvalidValue(f"{what} has more than 4 decimal places")
     return value
@@ -66,6 +81,8 @@ def check_rate(value: Decimal) -> Decimal:
         raise InvalidValue("rate must be a decimal number") from None
     if value <= 0:
         raise InvalidValue("rate must be greater than zero")
+    if value > MAX_RATE:
+        raise InvalidValue(f"rate is too large (at most {MAX_RATE:,})")
     quantized = value.quantize(Decimal(1).scaleb(-RATE_PLACES), rounding=ROUND_HALF_EVEN)
     if quantized != value:
         raise InvalidValue(f"rate has more than {RATE_PLACES} decimal places")
@@ -74,7 +91,9 @@ def check_rate(value: Decimal) -> Decimal:
 
 def to_base(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
     """``amount`` in the base currency at ``rate`` (base units per unit), rounded."""
-    return quantize(Decimal(amount) * Decimal(rate), base_currency)
+    return check_amount(
+        quantize(Decimal(amount) * Decimal(rate), base_currency), f"the {base_currency} amount"
+    )
 
 
 def text(value: Decimal) -> str:

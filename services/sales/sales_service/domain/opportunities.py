@@ -9,7 +9,7 @@ from typing import Any
 
 from sales_service.domain.base import Aggregate, clean, new_id, utcnow, uuid_or_none
 from sales_service.domain.errors import InvalidValue, StateConflict
-from sales_service.domain.money import ZERO, quantize
+from sales_service.domain.money import ZERO, check_amount, quantize
 from sales_service.domain.pipelines import Stage
 
 STATUSES = ("open", "won", "lost")
@@ -302,7 +302,7 @@ class Opportunity(Aggregate):
 
 
 def _amount(value, currency: str) -> Decimal:
-    value = Decimal(value)
+    value = check_amount(value, "amount")
     if value < ZERO:
         raise InvalidValue("amount must not be negative")
     if quantize(value, currency) != value:

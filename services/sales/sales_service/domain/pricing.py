@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
 from sales_service.domain.errors import InvalidValue
-from sales_service.domain.money import ZERO, check_price, check_quantity, exponent, quantize
+from sales_service.domain.money import (
+    ZERO,
+    check_amount,
+    check_price,
+    check_quantity,
+    exponent,
+    quantize,
+)
 
 HUNDRED = Decimal(100)
 
@@ -124,7 +131,7 @@ def price_line(spec: LineSpec, currency: str) -> Line:
     quantity = check_quantity(spec.quantity, f"quantity of {spec.sku}")
     unit_price = check_price(spec.unit_price, f"unit_price of {spec.sku}")
     tax_rate = check_tax_rate(spec.tax_rate)
-    gross = quantize(quantity * unit_price, currency)
+    gross = check_amount(quantize(quantity * unit_price, currency), f"the value of {spec.sku}")
     if spec.discount_percent is not None and spec.discount_amount is not None:
         raise InvalidValue(f"line {spec.sku}: give discount_percent or discount_amount, not both")
     line_discount = ZERO
@@ -220,6 +227,7 @@ def totals(lines: list[Line]) -> Totals:
     subtotal = sum((line.gross for line in lines), ZERO)
     discount = sum((line.discount for line in lines), ZERO)
     tax = sum((line.tax for line in lines), ZERO)
+    check_amount(subtotal + tax, "the order's total")
     return Totals(subtotal, discount, tax, subtotal - discount + tax)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sales_service.domain.base import Aggregate, clean, new_id, utcnow, uuid_or_none
 from sales_service.domain.errors import InvalidValue
-from sales_service.domain.money import quantize
+from sales_service.domain.money import check_amount, quantize
 from sales_service.domain.periods import parse
 
 SUBJECTS = ("rep", "team")
@@ -79,7 +79,7 @@ class Target(Aggregate):
         return target
 
     def _checked(self, value: Decimal) -> Decimal:
-        value = Decimal(value)
+        value = check_amount(value, "value")
         if value <= 0:
             raise InvalidValue("a target value must be greater than zero")
         if self.currency:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from sales_service.api.schemas.common import (
+    Dec,
     DecimalOut,
-    DecimalString,
     Id,
     MoneyOut,
     PatchSchema,
@@ -19,18 +19,15 @@ from sales_service.api.schemas.common import (
 from sales_service.domain.catalogue import CHANNEL_KINDS
 from servicekit.schemas import PageQuerySchema, page_schema
 
-FRACTION = validate.Range(min=0, max=1)
-PRICE = {"minimum": 0}
-
 
 class ProductFields(StrictSchema):
     sku = Text(64)
     name = Text(200)
     category = Text(100, allow_none=True)
     unit = Text(30, allow_none=True)
-    list_price = DecimalString(**PRICE)
+    list_price = Dec(ge=0)
     currency = currency_field()
-    tax_rate = DecimalString(validate=[FRACTION], metadata={"description": "0.19 for 19%"})
+    tax_rate = Dec(ge=0, le=1, metadata={"description": "0.19 for 19%"})
     active = fields.Boolean()
     description = Text(5000, allow_none=True)
 
@@ -38,7 +35,7 @@ class ProductFields(StrictSchema):
 class ProductIn(ProductFields):
     sku = Text(64, required=True)
     name = Text(200, required=True)
-    list_price = DecimalString(required=True, **PRICE)
+    list_price = Dec(required=True, ge=0)
 
 
 class ProductPatch(ProductFields, PatchSchema):
@@ -88,7 +85,7 @@ class ChannelFields(StrictSchema):
     region = Text(100, allow_none=True)
     partner_name = Text(200, allow_none=True)
     partner_customer_id = Id(allow_none=True)
-    commission_rate = DecimalString(allow_none=True, validate=[FRACTION])
+    commission_rate = Dec(allow_none=True, ge=0, le=1)
     active = fields.Boolean()
 
 
@@ -130,7 +127,7 @@ class ChannelQuery(PageQuerySchema):
 
 class PriceItemIn(StrictSchema):
     product_id = Id(required=True)
-    unit_price = DecimalString(required=True, **PRICE)
+    unit_price = Dec(required=True, ge=0)
     min_quantity = positive(load_default=1)
 
 

@@ -12,6 +12,7 @@ from servicekit.schemas import CURRENCY, DecimalString, StrictSchema, Text, UtcD
 
 __all__ = [
     "CURRENCY",
+    "Dec",
     "DecimalOut",
     "DecimalString",
     "Id",
@@ -38,9 +39,47 @@ def currency_field(**kwargs):
     return fields.String(validate=CURRENCY, metadata={"description": "ISO 4217 code"}, **kwargs)
 
 
+class Dec(DecimalString):
+    """An exact decimal, sent as a string (or a JSON number) and documented as a string.
+
+    Bounds are checked here rather than with ``validate.Range`` so that the OpenAPI document
+    stays valid: apispec would print a Decimal bound as a string ``minimum``.
+    """
+
+    def __init__(self, *, gt=None, ge=None, le=None, **kwargs):
+        metadata = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d{1,15}(\.\d{1,6})?$",
+            **kwargs.pop("metadata", {}),
+        }
+        bounds = [
+            f"> {gt}" if gt is not None else None,
+            f">= {ge}" if ge is not None else None,
+            f"<= {le}" if le is not None else None,
+        ]
+        if any(bounds):
+            described = ", ".join(b for b in bounds if b)
+            metadata["description"] = (metadata.get("description", "") + f" ({described})").strip()
+        super().__init__(metadata=metadata, **kwargs)
+        self.gt = None if gt is None else Decimal(gt)
+        self.ge = None if ge is None else Decimal(ge)
+        self.le = None if le is None else Decimal(le)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if self.gt is not None and not result > self.gt:
+            raise ma.ValidationError(f"Must be greater than {self.gt}.")
+        if self.ge is not None and result < self.ge:
+            raise ma.ValidationError(f"Must be at least {self.ge}.")
+        if self.le is not None and result > self.le:
+            raise ma.ValidationError(f"Must be at most {self.le}.")
+        return result
+
+
 def positive(**kwargs):
     """A decimal greater than zero (quantities)."""
-    return DecimalString(validate=[validate.Range(min=Decimal(0), min_inclusive=False)], **kwargs)
+    return Dec(gt=0, **kwargs)
 
 
 def _get(obj, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from sales_service.api.schemas.common import (
-    DecimalString,
+    Dec,
     Id,
     MoneyOut,
     PatchSchema,
@@ -99,7 +99,7 @@ class CompetitorIn(StrictSchema):
 
 class OpportunityFields(StrictSchema):
     name = Text(300)
-    amount = DecimalString(minimum=0)
+    amount = Dec(ge=0)
     currency = currency_field()
     expected_close_date = fields.Date(allow_none=True)
     probability = fields.Integer(validate=validate.Range(0, 100), strict=True)
@@ -117,7 +117,7 @@ class OpportunityIn(OpportunityFields):
     customer_id = Id(required=True)
     pipeline_id = Id()
     stage_id = Id()
-    amount = DecimalString(minimum=0, load_default=0)
+    amount = Dec(ge=0, load_default=0)
     lead_id = Id(allow_none=True)
     owner_id = Id(allow_none=True)
     owner_team = Text(60, allow_none=True)

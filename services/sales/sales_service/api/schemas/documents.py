@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
 from sales_service.api.schemas.common import (
-    DecimalString,
+    Dec,
     Id,
     MoneyOut,
     PatchSchema,
@@ -30,12 +30,10 @@ MAX_LINES = 500
 class LineIn(StrictSchema):
     product_id = Id(required=True)
     quantity = positive(required=True)
-    unit_price = DecimalString(
-        minimum=0, metadata={"description": "Overrides the price list (a manual price)."}
-    )
-    discount_percent = DecimalString(validate=[validate.Range(min=0, max=100)])
-    discount_amount = DecimalString(minimum=0)
-    tax_rate = DecimalString(validate=[validate.Range(min=0, max=1)])
+    unit_price = Dec(ge=0, metadata={"description": "Overrides the price list (a manual price)."})
+    discount_percent = Dec(ge=0, le=100)
+    discount_amount = Dec(ge=0)
+    tax_rate = Dec(ge=0, le=1)
     description = Text(200, metadata={"description": "Replaces the product name on the line."})
 
     @ma.validates_schema

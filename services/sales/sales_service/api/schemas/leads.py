@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
 from sales_service.api.schemas.common import (
+    Dec,
     Id,
     PatchSchema,
     StrictSchema,
@@ -15,7 +16,7 @@ from sales_service.api.schemas.common import (
     one_of,
 )
 from sales_service.domain.leads import STATUSES, STRATEGIES
-from servicekit.schemas import DecimalString, PageQuerySchema, page_schema
+from servicekit.schemas import PageQuerySchema, page_schema
 
 SOURCE = Text(40)
 
@@ -167,7 +168,7 @@ class ConvertIn(StrictSchema):
     name = Text(300)
     pipeline_id = Id()
     stage_id = Id()
-    amount = DecimalString(minimum=0, load_default=0)
+    amount = Dec(ge=0, load_default=0)
     currency = currency_field()
     expected_close_date = fields.Date(allow_none=True)
     owner_id = Id(allow_none=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from sales_service.api.schemas.common import (
+    Dec,
     DecimalOut,
-    DecimalString,
     Id,
     MoneyOut,
     PatchSchema,
@@ -34,7 +34,7 @@ class ContractFields(StrictSchema):
     description = Text(10_000, allow_none=True)
     start_date = fields.Date()
     end_date = fields.Date()
-    value = DecimalString(minimum=0)
+    value = Dec(ge=0)
     currency = currency_field()
     auto_renew = fields.Boolean()
     renewal_notice_days = fields.Integer(validate=validate.Range(0, 366), strict=True)
@@ -48,7 +48,7 @@ class ContractIn(ContractFields):
     title = Text(300, required=True)
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
-    value = DecimalString(required=True, minimum=0)
+    value = Dec(required=True, ge=0)
     owner_id = Id(allow_none=True)
     owner_team = Text(60, allow_none=True)
 
@@ -121,7 +121,7 @@ class SignIn(StrictSchema):
 
 class RenewIn(StrictSchema):
     end_date = fields.Date(metadata={"description": "Default: as long as the current term."})
-    value = DecimalString(minimum=0, metadata={"description": "Default: the current value."})
+    value = Dec(ge=0, metadata={"description": "Default: the current value."})
 
 
 class RenewOut(Schema):
@@ -142,12 +142,12 @@ class TargetIn(StrictSchema):
     team = Text(60, allow_none=True)
     period = fields.String(required=True, validate=PERIOD)
     metric = fields.String(required=True, validate=one_of(tg.METRICS))
-    value = DecimalString(required=True, validate=[validate.Range(min=0, min_inclusive=False)])
+    value = Dec(required=True, gt=0)
     notes = Text(1000, allow_none=True)
 
 
 class TargetPatch(PatchSchema):
-    value = DecimalString(validate=[validate.Range(min=0, min_inclusive=False)])
+    value = Dec(gt=0)
     notes = Text(1000, allow_none=True)
 
 
@@ -325,9 +325,9 @@ class ForecastOut(Schema):
 
 class FxRateIn(StrictSchema):
     currency = currency_field(required=True)
-    rate = DecimalString(
+    rate = Dec(
         required=True,
-        validate=[validate.Range(min=0, min_inclusive=False)],
+        gt=0,
         metadata={"description": "Base-currency units for one unit of currency (max 6 places)"},
     )
     effective_from = UtcDateTime(metadata={"description": "Default: now"})
@@ -354,7 +354,7 @@ class FxRateQuery(PageQuerySchema):
 
 
 class FxConvertQuery(StrictSchema):
-    amount = DecimalString(required=True)
+    amount = Dec(required=True)
     currency = currency_field(required=True)
     at = UtcDateTime()
 
