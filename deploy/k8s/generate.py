@@ -757,11 +757,17 @@ def postgres_objects() -> list[dict]:
                 "limits": {"cpu": "2", "memory": "4Gi"},
             },
             "postgresql": {
+                # Each service's role may open only the database of its own name (sameuser);
+                # the operator's own rules (local socket, replication certificates) come first.
+                "pg_hba": [
+                    "host sameuser all all scram-sha-256",
+                    "host all all all reject",
+                ],
                 "parameters": {
                     "max_connections": "400",
                     "shared_buffers": "512MB",
                     "idle_in_transaction_session_timeout": "60s",
-                }
+                },
             },
             "enableSuperuserAccess": False,
             "managed": {

@@ -206,6 +206,7 @@ def test_broker_and_databases_through_their_operators(by_kind):
     assert "default_queue_type = quorum" in rabbit["rabbitmq"]["additionalConfig"]
     cluster = by_kind["Cluster"]["mms-postgres"]["spec"]
     everyone = [*SERVICES, GATEWAY[0]]
+    assert cluster["postgresql"]["pg_hba"][0] == "host sameuser all all scram-sha-256"
     roles = {r["name"]: r for r in cluster["managed"]["roles"]}
     assert set(roles) == set(everyone)
     for name in everyone:
