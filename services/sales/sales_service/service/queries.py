@@ -10,7 +10,6 @@ from sqlalchemy import and_, case, func, select
 
 from sales_service.adapters import repositories as r
 from sales_service.adapters import tables as t
-from sales_service.domain.errors import NotFound
 from sales_service.service.access import reach_condition, target_condition
 from servicekit.identity import Identity
 from servicekit.pagination import Page, SortKey, keyset_page
@@ -398,9 +397,3 @@ FX_SORTS = _sorts(t.fx_rates, {"effective_from": "effective_from"})
 def list_fx_rates(session, filters: dict, *, limit, cursor, sort) -> Page:
     conditions = _equal(t.fx_rates, filters, ("currency",))
     return _page(session, r.FxRateRepository, conditions, FX_SORTS[sort], limit, cursor)
-
-
-def require(obj, label: str, key: str):
-    if obj is None:
-        raise NotFound(f"no {label} {key}")
-    return obj
