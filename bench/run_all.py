@@ -19,6 +19,7 @@ ROOT = HERE.parent
 QUICK_ARGS = {
     "event_pipeline": ["--events", "3000", "--paced-events", "1000"],
     "customer_bench": ["--rows", "10000", "--customers", "50000"],
+    "support_sla_bench": ["--deadlines", "20000", "--tickets", "10000"],
 }
 
 
@@ -35,14 +36,20 @@ def main(argv: list[str]) -> int:
         print(f"\n===== {script.stem} {' '.join(args)}", flush=True)
         started = time.monotonic()
         with open(out_dir / f"{script.stem}.txt", "w") as log:
-            process = subprocess.Popen([sys.executable, str(script), *args], cwd=HERE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            process = subprocess.Popen(
+                [sys.executable, str(script), *args],
+                cwd=HERE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for line in process.stdout:
                 sys.stdout.write(line)
                 log.write(line)
             code = process.wait()
-        print(f"===== {script.stem}: exit {code} after {time.monotonic() - started:.0f}s",
-              flush=True)
+        print(
+            f"===== {script.stem}: exit {code} after {time.monotonic() - started:.0f}s", flush=True
+        )
         if code != 0:
             failed.append(script.stem)
     if failed:

@@ -193,6 +193,17 @@ def register_error_handlers(app: Flask, error_map: dict[type[Exception], tuple] 
             "Someone else changed this resource at the same time; fetch it again and retry.",
         )
 
+    @app.errorhandler(sa_exc.IntegrityError)
+    def _integrity(error):
+        # Two requests racing to create the same unique thing: the loser gets a clear 409, not a
+        # 500. Use cases check uniqueness first; this is the net under that check.
+        log.info("integrity_conflict", error=str(error.orig or error)[:300])
+        return error_response(
+            409, "conflict",
+            "This conflicts with an existing record (a value that must be unique is taken, or a "
+            "referenced record is gone); fetch the current state and retry.",
+        )
+
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(sa_exc.InterfaceError)
     def _db_down(error):
