@@ -211,3 +211,19 @@ def test_lead_visibility_and_assignment_rights(admin, caller):
     west = manager.post(f"{path}/assign", json={"owner_id": rep_a.id, "owner_team": "west"})
     assert west.status_code == 403
     assert admin.post(f"{path}/assign", json={"auto": True}).status_code == 422  # no rules
+
+
+def test_managers_keep_records_in_their_team(caller, add_customer):
+    manager = caller("sales_manager", team="east")
+    west_customer = add_customer(owner_id=str(uuid.uuid4()), owner_team="west")
+    lead = manager.post(
+        "/api/v1/leads", json={"source": "referral", "customer_id": west_customer}
+    ).get_json()
+    assert (lead["owner_id"], lead["owner_team"]) == (manager.id, "east")
+    unassigned = manager.post(f"/api/v1/leads/{lead['id']}/assign", json={"owner_id": None})
+    assert unassigned.status_code == 200
+    assert (unassigned.get_json()["owner_id"], unassigned.get_json()["owner_team"]) == (
+        None,
+        "east",
+    )
+    assert manager.get(f"/api/v1/leads/{lead['id']}").status_code == 200

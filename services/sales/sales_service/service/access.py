@@ -112,11 +112,14 @@ def settle_owner(
             raise NotAllowed("sales reps can only assign records to themselves")
         return actor.id, actor.team
     if owner_id is None and not explicit:
-        if fallback != (None, None):
+        # A manager takes over another team's default owner rather than hand work outside.
+        outside = is_manager_only(actor) and fallback[1] != actor.team and fallback[0] != actor.id
+        if fallback != (None, None) and not outside:
             owner_id, owner_team = fallback
         elif actor.kind == "user" and _is_uuid(actor.id):
             owner_id, owner_team = actor.id, owner_team or actor.team
-    if is_manager_only(actor) and owner_id is not None:
+    if is_manager_only(actor):
+        # A manager's records stay in the team, assigned or not, so the manager keeps them.
         owner_team = owner_team or actor.team
         if owner_id != actor.id and owner_team != actor.team:
             raise NotAllowed(f"managers assign records within their team ({actor.team})")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sales_service.domain.contracts import Contract
-from sales_service.domain.errors import InvalidValue
+from sales_service.domain.errors import InvalidValue, MissingFxRate
 from sales_service.domain.tasks import Task
 from sales_service.service.access import settle_owner, visible
 from sales_service.service.common import customer_for, fx_rate, now
@@ -152,7 +152,13 @@ def expire_ended(uow_factory, at: datetime) -> int:
             if contract is None or contract.status != "active":
                 continue
             if contract.auto_renew:
-                successor = contract.renew(number=uow.numbers.next("CT", at.year), now=at)
+                try:
+                    rate = fx_rate(uow, contract.currency, at)
+                except MissingFxRate:
+                    rate = contract.fx_rate  # no newer rate recorded: the last one known
+                successor = contract.renew(
+                    number=uow.numbers.next("CT", at.year), fx_rate=rate, now=at
+                )
                 uow.contracts.add(successor)
             elif not contract.expire(at):
                 continue
