@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import urllib.parse
+from pathlib import Path
 
 import amqp
 import pytest
@@ -73,7 +74,7 @@ def test_definitions_apply_to_a_services_quorum_queue(broker, amqp_vhost, tmp_pa
     assert "mms-customer-events" in loaded.stdout
 
     setup = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "customer-service"), "setup-broker"],
+        [str(Path(sys.executable).parent / "customer-service"), "setup-broker"],
         env={
             **env,
             "MMS_AMQP_QUORUM_QUEUES": "true",
