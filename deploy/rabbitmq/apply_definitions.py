@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -61,16 +62,12 @@ def apply(definitions: dict, base: str, credentials: str, vhost: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", default=str(HERE / "definitions.json"))
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
     amqp_url = os.environ.get("MMS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-    base, credentials, vhost = management_target(
-        amqp_url, os.environ.get("MMS_RABBITMQ_API_URL")
-    )
+    base, credentials, vhost = management_target(amqp_url, os.environ.get("MMS_RABBITMQ_API_URL"))
     definitions = json.loads(Path(args.file).read_text())
     deadline = time.monotonic() + args.timeout
     while True:
