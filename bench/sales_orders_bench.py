@@ -30,7 +30,6 @@ from sales_service.entrypoints import runtime as sales_runtime
 from sales_service.entrypoints.wsgi import create_app as sales_app
 from servicekit import migrations, tables
 from servicekit.consumer import handle_envelope
-from servicekit.db import Database
 from servicekit.events import Envelope
 from servicekit.testing.identities import IdentityMinter
 
@@ -224,7 +223,7 @@ def main() -> None:
                 "orders:customers",
                 "failures",
             ),
-        )  # fmt: skip
+        )
     )
     say(
         "\norders:customers is the sales order rate as a share of the customer service's create "
@@ -233,5 +232,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    Database  # noqa: B018 - imported for the reader: both runtimes build their own
     main()
