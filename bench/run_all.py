@@ -20,6 +20,7 @@ QUICK_ARGS = {
     "event_pipeline": ["--events", "3000", "--paced-events", "1000"],
     "customer_bench": ["--rows", "10000", "--customers", "50000"],
     "support_sla_bench": ["--deadlines", "20000", "--tickets", "10000"],
+    "sales_orders_bench": ["--orders", "200"],
 }
 
 
