@@ -23,8 +23,8 @@ from servicekit.testing.smtp import SmtpSink
 
 SERVICES = ("customer", "sales", "campaign", "support", "analytics")
 ADMIN_EMAIL = "admin@e2e.mms.local"
-ADMIN_PASSWORD = "e2e-admin-password-2026"  # noqa: S105 - a throwaway test instance
-USER_PASSWORD = "e2e-user-password-2026"  # noqa: S105
+ADMIN_PASSWORD = "e2e-admin-password-2026"
+USER_PASSWORD = "e2e-user-password-2026"
 
 
 def start_suite(
