@@ -44,6 +44,8 @@ case "$command" in
         ;;
     worker)
         export "$worker_var=$worker_port"
+        # Reachable from outside the container: kubelet probes and Prometheus scrapes.
+        export MMS_WORKER_BIND="${MMS_WORKER_BIND:-0.0.0.0}"
         export MMS_HEALTH_URL="http://127.0.0.1:$worker_port/health/ready"
         ;;
 esac

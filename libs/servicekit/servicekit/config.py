@@ -60,6 +60,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """A secret given inline (``MMS_<name>``) or in a file (``MMS_<name>_FILE``, e.g. a mounted
+    Kubernetes or compose secret); trailing newlines of files are dropped."""
+    inline = env_str(name)
+    if inline is not None:
+        return inline
+    path = env_str(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(f"MMS_{name}_FILE: cannot read {path}: {exc}") from exc
+    return default
+
+
 def var_dir() -> Path:
     """Directory for local state (SQLite files, keys, broker data); ``MMS_VAR_DIR`` or ./var."""
     return Path(env_str("VAR_DIR", str(Path.cwd() / "var"))).resolve()
@@ -108,6 +123,7 @@ class ServiceSettings:
     base_currency: str = "EUR"
     public_base_url: str = "http://127.0.0.1:8080"
     worker_port: int = 0
+    worker_bind: str = "127.0.0.1"
     inbox_retention_days: int = 30
     outbox_retention_days: int = 30
 
@@ -142,6 +158,7 @@ class ServiceSettings:
             base_currency=env_str("BASE_CURRENCY", "EUR").upper(),
             public_base_url=env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             worker_port=env_int(f"{upper}_WORKER_PORT", 0),
+            worker_bind=env_str("WORKER_BIND", "127.0.0.1"),
             inbox_retention_days=env_int("INBOX_RETENTION_DAYS", 30),
             outbox_retention_days=env_int("OUTBOX_RETENTION_DAYS", 30),
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from servicekit.config import env_bool, env_int, env_str
+from servicekit.config import env_bool, env_int, env_secret, env_str
 from servicekit.logging import get_logger
 
 log = get_logger("servicekit.mail")
@@ -34,13 +34,13 @@ class MailSettings:
 
     @classmethod
     def load(cls) -> MailSettings:
-        """``MMS_SMTP_HOST/PORT/USERNAME/PASSWORD/STARTTLS/SSL``, ``MMS_MAIL_FROM``,
+        """``MMS_SMTP_HOST/PORT/USERNAME/PASSWORD[_FILE]/STARTTLS/SSL``, ``MMS_MAIL_FROM``,
         ``MMS_MAIL_BOUNCE_ADDRESS``."""
         return cls(
             host=env_str("SMTP_HOST", "127.0.0.1"),
             port=env_int("SMTP_PORT", 2525),
             username=env_str("SMTP_USERNAME"),
-            password=env_str("SMTP_PASSWORD"),
+            password=env_secret("SMTP_PASSWORD"),
             starttls=env_bool("SMTP_STARTTLS", False),
             ssl=env_bool("SMTP_SSL", False),
             timeout=float(env_int("SMTP_TIMEOUT", 30)),

@@ -282,16 +282,17 @@ def test_outbox_status_and_replay_to_one_queue(rt, amqp_url):
     relay.run_once()
     relay.publisher.close()
     with connect(amqp_url) as conn:
-        conn.default_channel.queue_declare("late-consumer.events", durable=True,
-                                           auto_delete=False)
-    result = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "late-consumer.events",
-                                      "--type", "toy.#"])
+        conn.default_channel.queue_declare("late-consumer.events", durable=True, auto_delete=False)
+    result = CliRunner().invoke(
+        cli, ["outbox", "replay", "--queue", "late-consumer.events", "--type", "toy.#"]
+    )
     assert result.exit_code == 0, result.output
     assert "replayed 3 events" in result.output
     replayed = drain(amqp_url, "late-consumer.events")
     assert [json.loads(m.body)["data"]["name"] for m in replayed] == ["r0", "r1", "r2"]
-    nothing = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "late-consumer.events",
-                                       "--type", "other.#"])
+    nothing = CliRunner().invoke(
+        cli, ["outbox", "replay", "--queue", "late-consumer.events", "--type", "other.#"]
+    )
     assert "replayed 0 events" in nothing.output
     bad = CliRunner().invoke(cli, ["outbox", "replay", "--queue", "x", "--since", "yesterday"])
     assert bad.exit_code != 0
