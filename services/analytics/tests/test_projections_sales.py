@@ -239,3 +239,16 @@ def test_stale_events_do_not_overwrite_newer_state(rt, feed, events):
     feed([moved, o1])
     rows, _ = revenue(rt, "region")
     assert set(rows) == {("2026-01", "EU-South")}
+
+
+def test_an_order_counts_once_per_category_on_both_paths(rt, feed, events):
+    p3 = "aaaaaaaa-0000-4000-8000-000000000003"
+    order = events.placed(
+        ORDER[6], C1, at("2026-01-12"), [(P1, "Tea", 1, "10.00"), (p3, "Tea", 2, "30.00")]
+    )
+    feed([order, events.paid(order, at("2026-01-12", 11))])
+    rollup, _ = revenue(rt, "category")
+    facts, _ = revenue(rt, "category", channel=["online_store"])
+    assert rollup == facts
+    tea = rollup[("2026-01", "Tea")]
+    assert (tea["orders"], tea["paid_orders"], tea["units"], tea["net"]) == (1, 1, D(3), D("40.00"))

@@ -23,6 +23,8 @@ CHUNK = 900  # bound parameters per IN list (SQLite's historical limit is 999)
 # Built statements by shape: building an upsert (its EXCLUDED alias above all) costs more than
 # running it, and reusing the very same statement object lets SQLAlchemy reuse its compiled form.
 _STATEMENTS: dict[tuple, Any] = {}
+# Compiled writes by (statement, dialect, columns): SQL text, parameter names, bind processors.
+_COMPILED: dict[tuple, tuple] = {}
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -90,16 +92,48 @@ class Tx:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def _write(self, stmt, rows: Sequence[Mapping[str, Any]]) -> None:
+        """executemany of ``stmt`` over ``rows`` with SQLAlchemy's own SQL and type processing,
+        minus its per-row parameter bookkeeping (which costs more than the database here)."""
+        columns = tuple(rows[0])
+        shape = (id(stmt), self.dialect, columns)
+        entry = _COMPILED.get(shape)
+        if entry is None:
+            dialect = self.session.get_bind().dialect
+            compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+            names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+            processors = tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
+            )
+            entry = (compiled.string, names, processors, compiled.positional, stmt)
+            _COMPILED[shape] = entry
+        sql, names, processors, positional, _ = entry
+        pairs = tuple(zip(names, processors, strict=True))
+        if positional:
+            params = [
+                tuple([p(row[n]) if p is not None else row[n] for n, p in pairs]) for row in rows
+            ]
+        else:
+            params = [{n: p(row[n]) if p is not None else row[n] for n, p in pairs} for row in rows]
+        cursor = self.session.connection().connection.cursor()
+        try:
+            cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            self.session.execute(table.insert(), list(rows))
+            self._write(self._statement("insert", table, (), ()), list(rows))
 
     def _statement(self, kind: str, table: Table, keys: Sequence[str], columns: Sequence[str]):
         shape = (self.dialect, kind, table.name, tuple(keys), tuple(columns))
         stmt = _STATEMENTS.get(shape)
         if stmt is None:
             stmt = self._insert(table)
-            if kind == "ignore":
+            if kind == "insert":
+                pass
+            elif kind == "ignore":
                 stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
             elif kind == "replace":
                 stmt = stmt.on_conflict_do_update(
@@ -117,8 +151,7 @@ class Tx:
         """Insert rows whose key is not there yet; leave existing rows alone."""
         if not rows:
             return
-        stmt = self._statement("ignore", table, keys, ())
-        self.session.execute(stmt, _sorted(rows, keys))
+        self._write(self._statement("ignore", table, keys, ()), _sorted(rows, keys))
 
     def upsert(self, table: Table, rows: Sequence[Mapping], keys: Sequence[str]) -> None:
         """Insert rows, replacing every non-key column of rows that exist."""
@@ -128,8 +161,7 @@ class Tx:
         if not columns:
             self.insert_ignore(table, rows, keys)
             return
-        stmt = self._statement("replace", table, keys, columns)
-        self.session.execute(stmt, _sorted(rows, keys))
+        self._write(self._statement("replace", table, keys, columns), _sorted(rows, keys))
 
     def accumulate(
         self,
@@ -141,8 +173,7 @@ class Tx:
         """Add each row's ``measures`` to the stored ones (inserting rows that are missing)."""
         if not rows:
             return
-        stmt = self._statement("add", table, keys, measures)
-        self.session.execute(stmt, _sorted(rows, keys))
+        self._write(self._statement("add", table, keys, measures), _sorted(rows, keys))
 
     def prune_zero(
         self, table: Table, keys: Sequence[str], measures: Sequence[str], touched: Iterable[tuple]

@@ -192,6 +192,9 @@ orders = Table(
     Index("ix_orders_owner", "owner_id"),
 )
 
+# An order's lines with their share of its base total and of its refunds. What they count for
+# (booked, paid ...) follows the order's status, read from ``orders`` when a report needs it, so
+# a line is rewritten only when the order's lines, returns or day change - not on every payment.
 order_lines = Table(
     "order_lines",
     metadata,
@@ -202,15 +205,8 @@ order_lines = Table(
     Column("category", String(100)),
     Column("quantity", Amount(), nullable=False),
     Column("base_amount", Amount(), nullable=False),
+    Column("returned", Amount(), nullable=False),
     *_day_columns("placed"),
-    Column("m_orders", Integer, nullable=False),
-    Column("m_cancelled", Integer, nullable=False),
-    Column("m_paid", Integer, nullable=False),
-    Column("m_units", Amount(), nullable=False),
-    Column("m_booked", Amount(), nullable=False),
-    Column("m_gross", Amount(), nullable=False),
-    Column("m_returns", Amount(), nullable=False),
-    Column("m_net", Amount(), nullable=False),
     Index("ix_order_lines_day", "placed_day"),
     Index("ix_order_lines_product", "product_id"),
 )

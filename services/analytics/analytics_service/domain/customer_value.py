@@ -7,12 +7,10 @@ so it is the same whatever order events arrive in; RFM, CLV and cohorts are all 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from analytics_service.domain.money import ZERO
-from analytics_service.domain.periods import month_start
 
 DayMap = dict[str, list]  # iso day -> [purchases, "net"]
 
@@ -55,17 +53,26 @@ def cohort_contribution(days: DayMap) -> dict[tuple[date, date], tuple[int, Deci
 
     Months before the first purchase (a refund without a purchase) are left out.
     """
-    _, _, first, _ = summary(days)
-    if first is None:
+    # ISO days compare as text and their month is the first seven characters: no parsing on
+    # this path, which runs twice for every customer an order touches.
+    bought = [key for key, (count, _) in days.items() if count > 0]
+    if not bought:
         return {}
-    cohort = month_start(first)
-    cells: dict[date, list] = defaultdict(lambda: [0, ZERO])
+    cohort = min(bought)[:7]
+    cells: dict[str, list] = {}
     for key, (count, amount) in days.items():
-        month = month_start(date.fromisoformat(key))
+        month = key[:7]
         if month < cohort:
             continue
-        cell = cells[month]
+        cell = cells.get(month)
+        if cell is None:
+            cell = cells[month] = [0, ZERO]
         if count > 0:
             cell[0] = 1
         cell[1] += Decimal(amount)
-    return {(cohort, month): (active, revenue) for month, (active, revenue) in cells.items()}
+    first = _month(cohort)
+    return {(first, _month(month)): (active, revenue) for month, (active, revenue) in cells.items()}
+
+
+def _month(text: str) -> date:
+    return date(int(text[:4]), int(text[5:7]), 1)

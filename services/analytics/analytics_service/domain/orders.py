@@ -74,7 +74,7 @@ def _money(value: dict | None) -> Decimal | None:
 
 @dataclass
 class LineFact:
-    """One order line with its share of the order and its contribution."""
+    """One order line with its share of the order, of its refunds, and its contribution."""
 
     line_no: int
     product_id: str
@@ -82,6 +82,7 @@ class LineFact:
     category: str | None
     quantity: Decimal
     base_amount: Decimal
+    returned: Decimal
     measures: Measures
 
 
@@ -277,7 +278,7 @@ class OrderState:
         weights = [Decimal(line["line_total"]) for line in self.lines]
         shares = allocate(self.base_total or ZERO, weights)
         returned = [ZERO] * len(self.lines)
-        if paid:
+        if self.returns:
             first_line = {}
             for index, line in enumerate(self.lines):
                 first_line.setdefault(line["product_id"], index)
@@ -308,6 +309,7 @@ class OrderState:
                     category=line.get("category"),
                     quantity=quantity,
                     base_amount=share,
+                    returned=returned[index],
                     measures=(
                         int(counted and first),
                         int(not counted and first),
@@ -321,6 +323,11 @@ class OrderState:
                 )
             )
         return facts
+
+    def line_signature(self) -> tuple:
+        """What the stored line rows depend on (they are rewritten only when it changes)."""
+        returns = tuple(sorted((rid, r["revision"]) for rid, r in self.returns.items()))
+        return (self.lines_rev, returns, self.placed_day, self.base_total, self.header_rev > 0)
 
     def dimension_keys(self) -> dict[str, str]:
         return {

@@ -131,10 +131,10 @@ def line_rows(state: o.OrderState) -> list[dict]:
             "category": fact.category,
             "quantity": fact.quantity,
             "base_amount": fact.base_amount,
+            "returned": fact.returned,
             "placed_day": day,
             "placed_week": week,
             "placed_month": month,
-            **_measure_columns(fact.measures),
         }
         for fact in state.line_facts()
     ]
@@ -158,6 +158,7 @@ class SalesProjection(Projection):
         stored = tx.fetch(t.orders, "order_id", by_order)
         rollup = RollupDelta(t.revenue_daily, ROLLUP_KEYS, o.MEASURES, counts=(0, 1, 2))
         changed: list[o.OrderState] = []
+        relined: list[o.OrderState] = []
         # (raw customer id, day, purchases, net, sign) before resolution of merges
         customer_changes: list[tuple[str, object, int, Decimal]] = []
         for order_id, order_events in by_order.items():
@@ -165,12 +166,15 @@ class SalesProjection(Projection):
             state = state_from_row(row) if row is not None else o.OrderState(order_id)
             before = state.contributions()
             before_customer = (state.customer_id, state.customer_contribution())
+            before_lines = state.line_signature()
             touched = False
             for event in order_events:
                 touched |= state.apply(event.event_type, event.data)
             if not touched:
                 continue
             changed.append(state)
+            if state.line_signature() != before_lines:
+                relined.append(state)
             rollup.change(before, state.contributions())
             customer, contribution = before_customer
             if contribution is not None and customer:
@@ -183,11 +187,10 @@ class SalesProjection(Projection):
         if not changed:
             return
         tx.upsert(t.orders, [order_row(s) for s in changed], ("order_id",))
-        with_lines = [s for s in changed if s.lines]
-        tx.delete_in(t.order_lines, "order_id", [s.order_id for s in with_lines])
-        tx.insert(t.order_lines, [row for s in with_lines for row in line_rows(s)])
+        tx.delete_in(t.order_lines, "order_id", [s.order_id for s in relined if s.lines_rev])
+        tx.insert(t.order_lines, [row for s in relined for row in line_rows(s)])
         rollup.write(tx)
-        self._products(tx, with_lines)
+        self._products(tx, [s for s in relined if s.lines])
         resolved = customer_value.resolve(tx, {c[0] for c in customer_changes})
         deltas: dict[str, list] = defaultdict(list)
         for customer, day, purchases, net in customer_changes:

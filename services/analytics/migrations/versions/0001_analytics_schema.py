@@ -439,17 +439,10 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=100), nullable=True),
         sa.Column("quantity", Amount(), nullable=False),
         sa.Column("base_amount", Amount(), nullable=False),
+        sa.Column("returned", Amount(), nullable=False),
         sa.Column("placed_day", sa.Date(), nullable=True),
         sa.Column("placed_week", sa.Date(), nullable=True),
         sa.Column("placed_month", sa.Date(), nullable=True),
-        sa.Column("m_orders", sa.Integer(), nullable=False),
-        sa.Column("m_cancelled", sa.Integer(), nullable=False),
-        sa.Column("m_paid", sa.Integer(), nullable=False),
-        sa.Column("m_units", Amount(), nullable=False),
-        sa.Column("m_booked", Amount(), nullable=False),
-        sa.Column("m_gross", Amount(), nullable=False),
-        sa.Column("m_returns", Amount(), nullable=False),
-        sa.Column("m_net", Amount(), nullable=False),
         sa.PrimaryKeyConstraint("order_id", "line_no"),
     )
     with op.batch_alter_table("order_lines", schema=None) as batch_op:

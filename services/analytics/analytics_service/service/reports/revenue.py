@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, case, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
@@ -127,16 +127,30 @@ def _fact_source(query: ReportQuery):
             conditions.append(resolved.in_(members))
         else:
             conditions.append(columns[name].in_(values))
-    measures = {
-        "orders": fact.c.m_orders,
-        "cancelled": fact.c.m_cancelled,
-        "paid_orders": fact.c.m_paid,
-        "units": fact.c.m_units,
-        "booked": fact.c.m_booked,
-        "gross": fact.c.m_gross,
-        "returns": fact.c.m_returns,
-        "net": fact.c.m_net,
-    }
+    if lines:
+        # A line counts as its order does; orders are counted once however many lines match.
+        counted, paid = o.c.m_orders == 1, o.c.m_paid == 1
+        measures = {
+            "orders": func.count(distinct(case((counted, ln.c.order_id)))),
+            "cancelled": func.count(distinct(case((o.c.m_cancelled == 1, ln.c.order_id)))),
+            "paid_orders": func.count(distinct(case((paid, ln.c.order_id)))),
+            "units": sum_amount(case((counted, ln.c.quantity), else_=0)),
+            "booked": sum_amount(case((counted, ln.c.base_amount), else_=0)),
+            "gross": sum_amount(case((paid, ln.c.base_amount), else_=0)),
+            "returns": sum_amount(case((paid, ln.c.returned), else_=0)),
+            "net": sum_amount(case((paid, ln.c.base_amount - ln.c.returned), else_=0)),
+        }
+    else:
+        measures = {
+            "orders": func.sum(o.c.m_orders),
+            "cancelled": func.sum(o.c.m_cancelled),
+            "paid_orders": func.sum(o.c.m_paid),
+            "units": sum_amount(o.c.m_units),
+            "booked": sum_amount(o.c.m_booked),
+            "gross": sum_amount(o.c.m_gross),
+            "returns": sum_amount(o.c.m_returns),
+            "net": sum_amount(o.c.m_net),
+        }
     bucket = fact.c[f"placed_{stored_granularity(query.granularity)}"]
     day = fact.c.placed_day
     return source, measures, bucket, day, columns[query.dimension], conditions
@@ -144,7 +158,9 @@ def _fact_source(query: ReportQuery):
 
 def _rollup_source(query: ReportQuery):
     r = t.revenue_daily
-    measures = {name: r.c[name] for name in MEASURES}
+    measures = {
+        name: func.sum(r.c[name]) if name in COUNTS else sum_amount(r.c[name]) for name in MEASURES
+    }
     bucket = r.c[stored_granularity(query.granularity)]
     return r, measures, bucket, r.c.day, r.c.key, [r.c.dim == query.dimension]
 
@@ -156,11 +172,7 @@ def revenue_cells(session: Session, query: ReportQuery) -> dict[tuple, dict[str,
         _rollup_source(query) if rollup else _fact_source(query)
     )
     selected = [bucket.label("bucket"), nz(key).label("key")]
-    for name, column in measures.items():
-        if name in COUNTS:
-            selected.append(func.coalesce(func.sum(column), 0).label(name))
-        else:
-            selected.append(sum_amount(column).label(name))
+    selected += [expression.label(name) for name, expression in measures.items()]
     statement = (
         select(*selected)
         .select_from(source)
