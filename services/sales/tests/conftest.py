@@ -15,6 +15,7 @@ from sales_service.service.config import SalesConfig
 from servicekit.consumer import handle_envelope
 from servicekit.events import Envelope
 from servicekit.jsonutil import isoformat
+from servicekit.testing.callers import caller_factory
 
 
 class Clock:
@@ -58,42 +59,9 @@ def client(app):
     return app.test_client()
 
 
-class Caller:
-    """A user calling the service through the gateway (a minted identity)."""
-
-    def __init__(self, client, minter, roles, team=None, scopes=("*",), kind="user"):
-        self.client = client
-        self.id = str(uuid.uuid4())
-        self.team = team
-        self.headers = minter.headers(
-            roles=roles, scopes=scopes, team=team, user_id=self.id, kind=kind
-        )
-
-    def _call(self, method, path, headers=None, **kwargs):
-        return self.client.open(
-            path, method=method, headers={**self.headers, **(headers or {})}, **kwargs
-        )
-
-    def get(self, path, **kw):
-        return self._call("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self._call("POST", path, **kw)
-
-    def patch(self, path, **kw):
-        return self._call("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self._call("DELETE", path, **kw)
-
-
 @pytest.fixture
 def caller(client, minter):
-    def make(*roles, team=None, scopes=("*",), kind="user"):
-        default = ("admin",) if kind == "user" else ()
-        return Caller(client, minter, roles or default, team, scopes, kind)
-
-    return make
+    return caller_factory(client, minter)
 
 
 @pytest.fixture
