@@ -14,6 +14,7 @@ from multidict import CIMultiDict
 
 from gateway import guard
 from gateway.http import REQUEST_ID_KEY
+from gateway.http1 import UpstreamError
 from gateway.ids import child_traceparent
 from gateway.routing import UPLOAD_SEGMENTS, resolve
 from gateway.scopes import required_scope
@@ -21,6 +22,9 @@ from gateway.security import decorate
 from servicekit.context import safe_id, valid_traceparent
 from servicekit.errors import ApiError, NotFound
 from servicekit.identity import IDENTITY_HEADER
+from servicekit.logging import get_logger
+
+log = get_logger("gateway.proxy")
 
 STRIP_REQUEST = frozenset(
     {
@@ -43,6 +47,7 @@ STRIP_REQUEST = frozenset(
         "x-request-id",
         "x-correlation-id",
         "traceparent",
+        "expect",
         "x-user",
         "x-user-id",
         "x-remote-user",
@@ -191,10 +196,13 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     body = await request_body(request, cap)
     request_id = request[REQUEST_ID_KEY]
     headers = forward_headers(request, identity, request_id, settings.trust_forwarded)
-    if body is not None and not isinstance(body, bytes):
-        headers["Content-Length"] = str(request.content_length)
     upstream = await rt.upstreams.request(
-        route.service, request.method, request.raw_path, headers, body
+        route.service,
+        request.method,
+        request.raw_path,
+        headers,
+        body,
+        content_length=request.content_length,
     )
     try:
         # A multidict: repeated headers (Link, Vary, WWW-Authenticate) all pass through.
@@ -211,8 +219,16 @@ async def proxy(request: web.Request) -> web.StreamResponse:
             response.content_length = length
         decorate(request, response)
         await response.prepare(request)
-        async for chunk in upstream.content.iter_chunked(CHUNK):
-            await response.write(chunk)
+        try:
+            async for chunk in upstream.iter_chunked(CHUNK):
+                await response.write(chunk)
+        except UpstreamError as exc:
+            # Headers are out already: all that is left is to cut the stream short, so the
+            # client sees an incomplete body rather than a silently truncated file.
+            log.warning("upstream_stream_broken", service=route.service, error=str(exc))
+            if request.transport is not None:
+                request.transport.abort()
+            return response
         await response.write_eof()
         return response
     finally:

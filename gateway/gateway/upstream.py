@@ -15,9 +15,9 @@ import asyncio
 import time
 
 import aiohttp
-from yarl import URL
 
 from gateway import metrics
+from gateway.http1 import BadResponse, ConnectFailed, Disconnected, Pool, ReadTimeout
 from gateway.settings import GatewaySettings
 from servicekit.errors import ApiError
 
@@ -89,6 +89,16 @@ class Upstreams:
             name: CircuitBreaker(settings.breaker_failures, settings.breaker_reset)
             for name in self.urls
         }
+        self.pools = {
+            name: Pool(
+                url,
+                size=settings.pool_size,
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.upstream_timeout,
+            )
+            for name, url in self.urls.items()
+        }
+        # aiohttp's client for the few calls off the hot path (OpenAPI documents).
         self.session: aiohttp.ClientSession | None = None
         self.timeout = aiohttp.ClientTimeout(
             total=None,
@@ -115,6 +125,8 @@ class Upstreams:
         )
 
     async def close(self) -> None:
+        for pool in self.pools.values():
+            await pool.close()
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -124,14 +136,16 @@ class Upstreams:
         service: str,
         method: str,
         path_qs: str,
-        headers: dict[str, str],
+        headers,
         data=None,
         *,
-        timeout: aiohttp.ClientTimeout | None = None,
-    ) -> aiohttp.ClientResponse:
+        content_length: int | None = None,
+        read_timeout: float | None = None,
+    ):
         """Send one request to ``service``; the caller releases the response.
 
-        Raises :class:`ApiError` (503/504/502) when the service cannot answer.
+        ``path_qs`` is forwarded byte for byte. Raises :class:`ApiError` (503/504/502) when the
+        service cannot answer.
         """
         breaker = self.breakers[service]
         if not breaker.allow():
@@ -142,21 +156,19 @@ class Upstreams:
                 "seconds. Retry shortly.",
                 breaker.retry_after(),
             )
-        # ``encoded``: forward the path and query exactly as the client sent them (and skip
-        # re-parsing and re-quoting them on every request).
-        url = URL(self.urls[service] + path_qs, encoded=True)
+        pool = self.pools[service]
         attempts = 1 + (self.settings.retries if method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:
-                response = await self.session.request(
+                response = await pool.request(
                     method,
-                    url,
-                    headers=headers,
-                    data=data,
-                    allow_redirects=False,
-                    timeout=timeout or self.timeout,
+                    path_qs,
+                    headers,
+                    data,
+                    content_length=content_length,
+                    read_timeout=read_timeout,
                 )
-            except aiohttp.ClientConnectorError:
+            except ConnectFailed:
                 kind, error = (
                     "connect",
                     unavailable(
@@ -165,7 +177,7 @@ class Upstreams:
                         "installed). Retry shortly.",
                     ),
                 )
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            except Disconnected:
                 kind, error = (
                     "disconnected",
                     ApiError(
@@ -175,7 +187,7 @@ class Upstreams:
                         details={"service": service},
                     ),
                 )
-            except TimeoutError:
+            except ReadTimeout:
                 breaker.failed()
                 metrics.UPSTREAM_ERRORS.labels(service, "timeout").inc()
                 raise ApiError(
@@ -184,7 +196,7 @@ class Upstreams:
                     code="gateway_timeout",
                     details={"service": service},
                 ) from None
-            except aiohttp.ClientResponseError:
+            except BadResponse:
                 breaker.failed()
                 metrics.UPSTREAM_ERRORS.labels(service, "bad_response").inc()
                 raise ApiError(

@@ -12,11 +12,11 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 
 from gateway import guard
 from gateway.http import REQUEST_ID_KEY, json_response
+from gateway.http1 import UpstreamError
 from gateway.proxy import forward_headers
 from servicekit.errors import ApiError, NotFound
 
@@ -82,7 +82,7 @@ async def _fetch(rt, section: Section, customer_id: str, headers: dict, timeout)
             "GET",
             section.path.format(id=customer_id),
             headers,
-            timeout=timeout,
+            read_timeout=timeout,
         )
     except ApiError as error:
         raise _Missing(error.code, error.message, error.status) from None
@@ -97,7 +97,7 @@ async def _fetch(rt, section: Section, customer_id: str, headers: dict, timeout)
                 response.status,
             )
         data = json.loads(body)
-    except (ValueError, aiohttp.ClientError, TimeoutError) as exc:
+    except (ValueError, UpstreamError, TimeoutError) as exc:
         raise _Missing(
             "bad_gateway", f"The {section.service} service answered badly: {exc}"
         ) from None
@@ -123,10 +123,7 @@ async def customer_360(request: web.Request) -> web.Response:
     # The sections are parsed here, so ask for plain JSON whatever the client accepts.
     headers["Accept"] = "application/json"
     headers["Accept-Encoding"] = "identity"
-    timeout = aiohttp.ClientTimeout(
-        total=rt.settings.compose_timeout,
-        connect=rt.settings.connect_timeout,
-    )
+    timeout = rt.settings.compose_timeout
     wanted = [s for s in SECTIONS if principal.has_scope(s.scope)]
     results = await asyncio.gather(
         *(
