@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
+from functools import lru_cache
 
 PURPOSES = {"open": b"o", "click": b"c", "unsubscribe": b"u", "survey": b"s"}
 MAC_BYTES = 16
@@ -26,13 +27,17 @@ class TokenSigner:
             secret = secret.encode()
         if len(secret) < 16:
             raise ValueError("the tracking secret must be at least 16 bytes")
-        self._key = hashlib.sha256(b"mms-campaign-tracking\0" + secret).digest()
+        key = hashlib.sha256(b"mms-campaign-tracking\0" + secret).digest()
+        # Keyed once; each token copies the prepared state (a send signs several per message).
+        self._hmac = hmac.new(key, digestmod=hashlib.sha256)
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[:MAC_BYTES]
+        mac = self._hmac.copy()
+        mac.update(body)
+        return mac.digest()[:MAC_BYTES]
 
     def sign(self, purpose: str, message_id: str, link_id: str | None = None) -> str:
-        body = PURPOSES[purpose] + uuid.UUID(message_id).bytes
+        body = PURPOSES[purpose] + _uuid_bytes(message_id)
         if purpose == "click":
             body += bytes.fromhex(link_id or "")[:LINK_BYTES].ljust(LINK_BYTES, b"\0")
         raw = body + self._mac(body)
@@ -55,3 +60,9 @@ class TokenSigner:
         message_id = str(uuid.UUID(bytes=body[1:17]))
         link_id = body[17:].hex() if purpose == "click" else None
         return message_id, link_id
+
+
+@lru_cache(maxsize=4096)
+def _uuid_bytes(message_id: str) -> bytes:
+    # A message signs several tokens (pixel, links, unsubscribe, survey): parse its id once.
+    return uuid.UUID(message_id).bytes

@@ -16,6 +16,8 @@ One run of the job (the scheduler runs it on one worker at a time, every second)
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +25,10 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from campaign_service.adapters import tables as t
+from campaign_service.adapters.mail import CampaignMail
 from campaign_service.adapters.sql import insert_ignore
 from campaign_service.config import CampaignSettings
 from campaign_service.domain import events
@@ -165,7 +168,7 @@ class SendContext:
             add_unsubscribe_footer=not compiled.uses_unsubscribe,
             add_survey_link=survey_url is not None and not compiled.uses_survey,
         )
-        mail = Mail(
+        mail = CampaignMail(
             to=address,
             to_name=row.name or None,
             subject=rendered.subject,
@@ -227,21 +230,21 @@ def _claim(ctx: SendContext, campaign_id: str, now: datetime) -> list[Any]:
         ).scalar()
         if status != "running":
             return []  # paused or ended since the run started
-        query = (
-            select(m.id)
-            .where(
-                m.campaign_id == campaign_id,
-                or_(
-                    m.status == "pending",
-                    and_(m.status == "deferred", m.next_attempt_at <= now),
-                ),
-            )
-            .order_by(m.id)
-            .limit(ctx.cfg.send_chunk)
-        )
-        if uow.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(uow.session.execute(query).scalars())
+        postgres = uow.session.get_bind().dialect.name == "postgresql"
+        ids: list[str] = []
+        # Two index range scans (campaign, status[, due time]) rather than one OR that would
+        # scan and sort every remaining row of a large send for each chunk.
+        for condition in (
+            m.status == "pending",
+            and_(m.status == "deferred", m.next_attempt_at <= now),
+        ):
+            want = ctx.cfg.send_chunk - len(ids)
+            if want <= 0:
+                break
+            query = select(m.id).where(m.campaign_id == campaign_id, condition).limit(want)
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            ids.extend(uow.session.execute(query).scalars())
         if not ids:
             return []
         uow.session.execute(
@@ -416,34 +419,149 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-def send_chunk(ctx: SendContext, smtp: SmtpSender, campaign_id: str) -> int:
-    """Claim, check, render, send and record one chunk; the number of messages handled."""
+@dataclass
+class Batch:
+    """One claimed chunk: what goes to SMTP and what was decided without it."""
+
+    campaign: Campaign
+    prepared: list[Prepared]
+    outcomes: list[Outcome]
+    deliveries: list[Delivery] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.prepared) + len(self.outcomes)
+
+
+def prepare_chunk(ctx: SendContext, campaign_id: str) -> Batch | None:
+    """Claim a chunk, re-check it at send time, render it and record its links."""
     now = utcnow()
     rows = _claim(ctx, campaign_id, now)
     if not rows:
-        return 0
+        return None
     campaign = ctx.campaign(campaign_id)
     suppressed_customers, suppressed_addresses = _suppressed(ctx, rows)
-    outcomes: list[Outcome] = []
-    prepared: list[Prepared] = []
+    batch = Batch(campaign, [], [])
     for row in rows:
         reason = _skip_reason(row, suppressed_customers, suppressed_addresses)
         if reason:
-            outcomes.append(Outcome(row, row.email, "skipped", skip_reason=reason))
+            batch.outcomes.append(Outcome(row, row.email, "skipped", skip_reason=reason))
             continue
         item = ctx.prepare(campaign, row)
         if item.mail is None:
-            outcomes.append(
+            batch.outcomes.append(
                 Outcome(row, row.email, "skipped", skip_reason="render_error", error=item.problem)
             )
             continue
-        prepared.append(item)
-    ctx.store_links(campaign_id, prepared)
-    deliveries = smtp.send([p.mail for p in prepared]) if prepared else []
-    for item, delivery in zip(prepared, deliveries, strict=True):
+        batch.prepared.append(item)
+    ctx.store_links(campaign_id, batch.prepared)
+    return batch
+
+
+def record_batch(ctx: SendContext, batch: Batch) -> None:
+    outcomes = list(batch.outcomes)
+    for item, delivery in zip(batch.prepared, batch.deliveries or [], strict=True):
         outcomes.append(Outcome(item.row, item.address, delivery.outcome, delivery))
-    _record(ctx, campaign, outcomes)
-    return len(rows)
+    _record(ctx, batch.campaign, outcomes)
+
+
+def send_chunk(ctx: SendContext, smtp: SmtpSender, campaign_id: str) -> int:
+    """Claim, check, render, send and record one chunk; the number of messages handled."""
+    batch = prepare_chunk(ctx, campaign_id)
+    if batch is None:
+        return 0
+    batch.deliveries = smtp.send([p.mail for p in batch.prepared]) if batch.prepared else []
+    record_batch(ctx, batch)
+    return batch.size
+
+
+class Courier:
+    """Hands prepared chunks to SMTP on its own thread.
+
+    While one chunk travels over the SMTP connection (mostly waiting for the server), the job
+    claims and renders the next one and records the one before: the database and template
+    work overlaps the SMTP round trips. At most three chunks are claimed and not yet recorded
+    (one being prepared, one queued, one travelling), which bounds the messages a crash can
+    leave in doubt. The SMTP sender stays on this one thread (it is not thread-safe).
+    """
+
+    def __init__(self, smtp) -> None:
+        self.smtp = smtp
+        self._todo: queue.Queue = queue.Queue(maxsize=1)
+        self._done: queue.Queue = queue.Queue()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="smtp-courier", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._todo.get()
+            if batch is None:
+                return
+            try:
+                batch.deliveries = (
+                    self.smtp.send([p.mail for p in batch.prepared]) if batch.prepared else []
+                )
+            except BaseException as exc:  # handed back to the job's thread
+                self._failure = exc
+                self._done.put(None)
+                return
+            self._done.put(batch)
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def submit(self, batch: Batch) -> None:
+        while True:
+            self._check()
+            try:
+                self._todo.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finished(self) -> list[Batch]:
+        """Chunks back from SMTP so far (without waiting)."""
+        out = []
+        while True:
+            try:
+                batch = self._done.get_nowait()
+            except queue.Empty:
+                break
+            if batch is not None:
+                out.append(batch)
+        self._check()
+        return out
+
+    def abandon(self) -> None:
+        """Stop after the chunk in flight (the job failed); unrecorded chunks end in doubt."""
+        try:
+            self._todo.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self._todo.put_nowait(None)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=60)
+
+    def close(self) -> list[Batch]:
+        """Wait for everything submitted; the chunks not yet collected."""
+        while self._thread.is_alive():
+            try:
+                self._todo.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                continue  # the courier may have just died: is_alive says so next round
+        self._thread.join()
+        rest = []
+        while not self._done.empty():
+            batch = self._done.get_nowait()
+            if batch is not None:
+                rest.append(batch)
+        self._check()
+        return rest
 
 
 # -- the job --------------------------------------------------------------------------------
@@ -557,17 +675,27 @@ def run_send_job(
     if active:
         ctx = SendContext(uow_factory, cfg, mail, signer, base_url)
         smtp = (mailer or SmtpSender)(mail)
+        courier = Courier(smtp)
         try:
             remaining = list(active)
             # Round robin: one chunk per campaign in turn, so a big send does not starve others.
             while remaining and time.monotonic() < deadline:
                 for campaign_id in list(remaining):
-                    count = send_chunk(ctx, smtp, campaign_id)
-                    handled += count
-                    if count == 0:
+                    batch = prepare_chunk(ctx, campaign_id)
+                    if batch is None:
                         remaining.remove(campaign_id)
+                        continue
+                    courier.submit(batch)
+                    handled += batch.size
+                    for done in courier.finished():
+                        record_batch(ctx, done)
                     if time.monotonic() >= deadline:
                         break
+            for done in courier.close():
+                record_batch(ctx, done)
+        except BaseException:
+            courier.abandon()
+            raise
         finally:
             smtp.close()
     settle_sends(uow_factory)
