@@ -179,6 +179,9 @@ def test_touchpoint_models_returns_and_cancellation(admin, feed, orders, outbox)
     assert first["totals"]["conversions"] == 0
     linear = admin.get(f"/api/v1/campaigns/{b['id']}/report?model=linear").json
     assert linear["totals"]["revenue"] == "45.00"
+    (row,) = admin.get(f"/api/v1/campaigns/{b['id']}/attributions?model=linear").json["items"]
+    assert (row["order_id"], row["share"], row["revenue"]) == (order_id, "0.500000", "45.00")
+    assert admin.get(f"/api/v1/campaigns/{b['id']}/attributions").json["items"] == []
 
     orders.returned(order_id, customer, "30.00")
     latest = outbox("campaign.attribution.recorded")[-1]

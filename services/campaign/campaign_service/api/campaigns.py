@@ -237,6 +237,23 @@ class Report(MethodView):
             return results.campaign_report(session, campaign, model)
 
 
+@blp.route("/<uuid:campaign_id>/attributions")
+class Attributions(MethodView):
+    @blp.arguments(s.AttributionQuery, location="query")
+    @blp.response(200, s.AttributionPage)
+    def get(self, query, campaign_id):
+        """Orders attributed to the campaign under a model (default: the configured one),
+        newest first, with share and attributed revenue (base currency)."""
+        require_scope("campaigns:read")
+        model = query.get("model") or campaign_settings().attribution_model
+        with service().db.session() as session:
+            _visible(session, str(campaign_id))
+            page = queries.attributions_page(
+                session, str(campaign_id), model, limit=query["limit"], cursor=query["cursor"]
+            )
+        return page.to_dict()
+
+
 @blp.route("/<uuid:campaign_id>/costs")
 class Costs(MethodView):
     @blp.arguments(s.PageQuerySchema, location="query")

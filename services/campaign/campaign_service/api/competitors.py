@@ -84,6 +84,7 @@ class CompetitorItem(MethodView):
 
 @blp.route("/<uuid:competitor_id>/archive")
 class Archive(MethodView):
+    @idempotent
     @blp.response(200, s.CompetitorOut)
     def post(self, competitor_id):
         """Archive a competitor (kept for history, hidden from the default list)."""
@@ -95,6 +96,7 @@ class Archive(MethodView):
 
 @blp.route("/<uuid:competitor_id>/restore")
 class Restore(MethodView):
+    @idempotent
     @blp.response(200, s.CompetitorOut)
     def post(self, competitor_id):
         """Bring an archived competitor back."""

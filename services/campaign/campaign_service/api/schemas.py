@@ -913,3 +913,27 @@ class ResponseOut(ma.Schema):
 
 
 ResponsePage = page_schema(ResponseOut, "ResponsePage")
+
+
+class AttributionQuery(PageQuerySchema):
+    model = fields.String(validate=_one_of(("last_touch", "first_touch", "linear")))
+
+
+class AttributionOut(ma.Schema):
+    order_id = fields.String()
+    customer_id = fields.String()
+    variant_id = fields.String(allow_none=True)
+    model = fields.String()
+    method = fields.String(metadata={"description": "coupon or touchpoint"})
+    share = fields.String()
+    revenue = fields.Method("dump_revenue")
+    currency = fields.String()
+    attributed_at = fields.DateTime()
+
+    def dump_revenue(self, obj):
+        from campaign_service.domain.money import round_money
+
+        return format(round_money(obj["revenue"]), "f")
+
+
+AttributionPage = page_schema(AttributionOut, "AttributionPage")

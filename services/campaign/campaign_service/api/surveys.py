@@ -84,6 +84,7 @@ class SurveyItem(MethodView):
 
 @blp.route("/<uuid:survey_id>/open")
 class Open(MethodView):
+    @idempotent
     @blp.response(200, s.SurveyOut)
     def post(self, survey_id):
         """Open for answers (needed before a survey campaign launches)."""
@@ -95,6 +96,7 @@ class Open(MethodView):
 
 @blp.route("/<uuid:survey_id>/close")
 class Close(MethodView):
+    @idempotent
     @blp.response(200, s.SurveyOut)
     def post(self, survey_id):
         """Close: the form answers that the survey has ended."""

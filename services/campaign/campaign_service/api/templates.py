@@ -97,6 +97,7 @@ class TemplateItem(MethodView):
 
 @blp.route("/<uuid:template_id>/archive")
 class Archive(MethodView):
+    @idempotent
     @blp.response(200, s.TemplateOut)
     def post(self, template_id):
         """Archive: no new campaign can use it."""

@@ -42,11 +42,23 @@ def _segment_id(rt, wait_seconds: float) -> str | None:
             rows = session.execute(
                 select(t.segments.c.id, t.segments.c.name).where(t.segments.c.status == "active")
             ).all()
-        preferred = [r.id for r in rows if r.name == PREFERRED_SEGMENT]
+            populated = set(
+                session.execute(
+                    select(t.segment_members.c.segment_id)
+                    .where(t.segment_members.c.member.is_(True))
+                    .distinct()
+                ).scalars()
+            )
+        # The customer service evaluates its dynamic segments in the background: wait for
+        # members, not just the segment.
+        preferred = [r.id for r in rows if r.name == PREFERRED_SEGMENT and r.id in populated]
         if preferred:
             return preferred[0]
         if time.monotonic() > deadline:
-            return rows[0].id if rows else None
+            named = [r.id for r in rows if r.name == PREFERRED_SEGMENT]
+            filled = [r.id for r in rows if r.id in populated]
+            choice = named or filled or [r.id for r in rows]
+            return choice[0] if choice else None
         time.sleep(1)
 
 

@@ -382,3 +382,18 @@ def send_progress(session, campaign_id: str) -> dict[str, Any] | None:
 
 def campaign_ids_for_coupon(session, coupon_id: str) -> list[str]:
     return list(session.execute(select(c.id).where(c.coupon_id == coupon_id)).scalars())
+
+
+def attributions_page(session, campaign_id: str, model: str, *, limit: int, cursor) -> Page:
+    a = t.attributions.c
+    page = keyset_page(
+        session,
+        select(t.attributions).where(a.campaign_id == campaign_id, a.model == model),
+        SortKey("-attributed_at", (a.attributed_at, a.order_id), descending=True),
+        limit=limit,
+        cursor=cursor,
+        row_key=lambda r: (r.attributed_at, r.order_id),
+        scalars=False,
+    )
+    page.items = [dict(r._mapping) for r in page.items]
+    return page
