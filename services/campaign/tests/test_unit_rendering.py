@@ -47,6 +47,27 @@ def test_sandbox_refuses_unsafe_access_at_save_time(source):
         check_template({"subject": "s", "text": source}, {})
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'x' * 100000000 }}",
+        "{{ 100000000 * first_name }}",
+        "{{ 10 ** 100000 }}",
+        "{% for i in range(10**9) %}{% endfor %}",
+        "{% for i in range(5000) %}{% endfor %}",
+    ],
+)
+def test_work_that_would_stall_a_worker_is_refused(source):
+    with pytest.raises(TemplateProblem, match="not allowed"):
+        check_template({"subject": "s", "text": source}, {})
+
+
+def test_modest_loops_and_repeats_still_work():
+    check_template(
+        {"subject": "s", "text": "{% for i in range(3) %}{{ '-' * 10 }}{% endfor %}"}, {}
+    )
+
+
 def test_unknown_variables_are_named_at_save_time():
     with pytest.raises(TemplateProblem) as info:
         check_template({"subject": "Hi {{ frist_name }}", "text": "{{ colour }} {{ name }}"}, {})

@@ -64,8 +64,37 @@ _VARIABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,49}$")
 _SUBJECT_JUNK = re.compile(r"[\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
 
+MAX_RANGE = 1000
+MAX_REPEAT_CHARS = 20_000
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, also refusing work that would stall a worker: huge repeats, powers, ranges."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            raise SecurityError("the power operator is not allowed in templates")
+        sequence, count = (left, right) if isinstance(left, str | list | tuple) else (right, left)
+        if (
+            isinstance(sequence, str | list | tuple)
+            and isinstance(count, int)
+            and len(sequence) * count > MAX_REPEAT_CHARS
+        ):
+            raise SecurityError(f"repeating beyond {MAX_REPEAT_CHARS} items is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_range(*args):
+    values = range(*args)
+    if len(values) > MAX_RANGE:
+        raise SecurityError(f"range() is limited to {MAX_RANGE} items in templates")
+    return values
+
+
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         autoescape=autoescape,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -73,6 +102,7 @@ def _environment(autoescape: bool) -> SandboxedEnvironment:
     )
     # Templates have no business reaching outside: no includes, imports or extends.
     env.loader = None
+    env.globals["range"] = _bounded_range
     return env
 
 
