@@ -6,12 +6,15 @@ JWT), creates one customer, then measures with wrk (or a Python load generator w
 installed):
 
   throughput  many connections: requests/s direct and through the gateway, and their ratio
-  latency     a few connections (moderate load): p50/p99 direct and through the gateway
+  latency     a few connections (moderate load) and one (light load): p50/p99 direct and
+              through the gateway, and what the gateway adds
 
 The direct calls carry an identity minted with the same key the gateway uses. Rate limits stay
-on (every gateway request still runs its two GCRA upserts) with limits high enough not to refuse.
+on (every gateway request still runs its GCRA upsert of both buckets) with limits high enough
+not to refuse. Each round runs direct and gateway back to back; ratios are medians of rounds.
 
-    .venv/bin/python bench/gateway_bench.py [--duration 8] [--connections 32] [--moderate 4]
+    .venv/bin/python bench/gateway_bench.py [--rounds 5] [--duration 4] [--connections 32]
+                                            [--moderate 4] [--light 1] [--python]
 """
 
 from __future__ import annotations
@@ -122,6 +125,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--moderate", type=int, default=4)
+    parser.add_argument("--light", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--python", action="store_true", help="force the Python load generator")
     args = parser.parse_args()
@@ -167,6 +171,8 @@ def main() -> int:
             "gateway": [],
             "direct_mod": [],
             "gateway_mod": [],
+            "direct_light": [],
+            "gateway_light": [],
         }
         cpu: dict[str, list[float]] = {"gateway": [], "customer_direct": [], "customer_via": []}
         for i in range(args.rounds):
@@ -184,11 +190,12 @@ def main() -> int:
                 else:
                     cpu["gateway"].append((after["gateway"] - before["gateway"]) / done)
                     cpu["customer_via"].append((after["customer"] - before["customer"]) / done)
-            for name, url, headers in [
-                ("direct_mod", customer.url, direct),
-                ("gateway_mod", gateway.url, bearer),
-            ]:
-                runs[name].append(load(url + path, headers, args.moderate, args.duration))
+            for suffix, connections in (("_mod", args.moderate), ("_light", args.light)):
+                for name, url, headers in [
+                    ("direct" + suffix, customer.url, direct),
+                    ("gateway" + suffix, gateway.url, bearer),
+                ]:
+                    runs[name].append(load(url + path, headers, connections, args.duration))
 
     tool = "wrk" if load is run_wrk else "python"
     ratios = [g["rps"] / d["rps"] for d, g in zip(runs["direct"], runs["gateway"], strict=True)]
@@ -207,6 +214,8 @@ def main() -> int:
         (f"gateway   c={args.connections}", "gateway"),
         (f"direct    c={args.moderate}", "direct_mod"),
         (f"gateway   c={args.moderate}", "gateway_mod"),
+        (f"direct    c={args.light}", "direct_light"),
+        (f"gateway   c={args.light}", "gateway_light"),
     ):
         errors = sum(r["non_2xx"] for r in runs[name])
         print(
@@ -222,9 +231,10 @@ def main() -> int:
         f"  throughput ratio gateway/direct (c={args.moderate}):  "
         f"{statistics.median(ratios_mod):.2f}  (rounds: {rounds_mod})"
     )
-    for pct in ("p50", "p99"):
-        added = med("gateway_mod", pct) - med("direct_mod", pct)
-        print(f"  added {pct} at c={args.moderate}: {added:+.2f} ms")
+    for suffix, connections in (("_mod", args.moderate), ("_light", args.light)):
+        for pct in ("p50", "p99"):
+            added = med("gateway" + suffix, pct) - med("direct" + suffix, pct)
+            print(f"  added {pct} at c={connections}: {added:+.2f} ms")
     gw_us = statistics.median(cpu["gateway"]) * 1e6
     svc_us = statistics.median(cpu["customer_direct"]) * 1e6
     print(
