@@ -21,6 +21,7 @@ is than the wall-clock rates. Target: >= 500 messages/s end to end.
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 import multiprocessing
 import os
 import smtplib
@@ -282,7 +283,9 @@ def main() -> int:
 
     process, port, counter = start_sink()
     try:
-        with servers(need_postgres=args.backend == "postgres") as (_amqp, dsn):
+        with (
+            servers(need_postgres=True) if args.backend == "postgres" else nullcontext((None, None))
+        ) as (_amqp, dsn):
             if args.backend == "postgres":
                 url = fresh_pg_database(dsn, "bench_campaign_send")
             else:

@@ -77,7 +77,7 @@ def load_candidates(
     candidates = []
     for customer_id, email, status, consent in rows:
         suppression = by_customer.get(customer_id)
-        if email and suppression is None:
+        if email and suppression is None and by_address:
             suppression = by_address.get(audience.address_hash(email))
         candidates.append(
             audience.Candidate(
