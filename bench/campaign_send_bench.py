@@ -21,13 +21,13 @@ is than the wall-clock rates. Target: >= 500 messages/s end to end.
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
 import multiprocessing
 import os
 import smtplib
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
