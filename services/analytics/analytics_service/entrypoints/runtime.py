@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import event
+
 from analytics_service.integration.incoming import registry
 from analytics_service.integration.outgoing import to_integration
 from servicekit.config import ServiceSettings, env_float
+from servicekit.db import Database
 from servicekit.runtime import ServiceRuntime
 from servicekit.scheduler import Job
 
@@ -29,6 +32,20 @@ def jobs_for(rt: ServiceRuntime) -> list[Job]:
     ]
 
 
+def tune_sqlite(db: Database) -> None:
+    """Reports scan large tables: on SQLite, map the file into memory and keep a bigger page
+    cache than the 2 MB default (creating the engine object opens no connection)."""
+    if not db.is_sqlite:
+        return
+
+    @event.listens_for(db.engine, "connect")
+    def _reads(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA mmap_size=1073741824")
+        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.close()
+
+
 def build(settings: ServiceSettings | None = None, **overrides) -> ServiceRuntime:
     settings = settings or ServiceSettings.load("analytics", **overrides)
     rt = ServiceRuntime.build(
@@ -38,4 +55,5 @@ def build(settings: ServiceSettings | None = None, **overrides) -> ServiceRuntim
         registry=registry,
     )
     rt.jobs = jobs_for(rt)
+    tune_sqlite(rt.db)
     return rt
