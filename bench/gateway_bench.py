@@ -67,7 +67,8 @@ def cpu_seconds(proc) -> float:
 
 
 def run_wrk(url: str, headers: dict, connections: int, duration: int) -> dict:
-    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    threads = str(min(2, connections))
+    args = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{duration}s", "--latency"]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
