@@ -588,3 +588,56 @@ def test_public_links_with_bad_tokens(client):
 def test_unknown_paths_and_methods(admin):
     assert error(admin.delete("/api/v1/campaigns"), 405)
     assert error(admin.get("/api/v1/nothing-here"), 404)
+
+
+def test_listing_queries_everywhere(admin, draft):
+    campaign = f"/api/v1/campaigns/{draft['id']}"
+    for path, field in (
+        (f"{campaign}/attributions?model=ouija", "model"),
+        (f"{campaign}/attributions?limit=0", "limit"),
+        (f"{campaign}/costs?limit=999", "limit"),
+        (f"{campaign}/messages?variant_id=x", "variant_id"),
+        (f"{campaign}/messages?limit=-1", "limit"),
+        (f"/api/v1/coupons/{UNKNOWN}/codes?assigned=maybe", "assigned"),
+        (f"/api/v1/surveys/{UNKNOWN}/responses?limit=0", "limit"),
+        ("/api/v1/templates?limit=1000", "limit"),
+        ("/api/v1/suppressions?customer_id=nope", "customer_id"),
+        ("/api/v1/competitors?q=" + "x" * 201, "q"),
+        ("/api/v1/touchpoints?customer_id=nope", "customer_id"),
+        ("/api/v1/touchpoints?anonymous_id=a&since=never", "since"),
+        ("/api/v1/campaigns/messages?customer_id=" + UNKNOWN + "&campaign_id=x", "campaign_id"),
+    ):
+        body = error(admin.get(path), 422)
+        assert field in body["details"], path
+
+
+def test_patch_rejects_unknown_and_read_only_fields(admin, template_id):
+    coupon = admin.post(
+        "/api/v1/coupons",
+        json={"name": "c", "mode": "shared", "discount_kind": "percent", "value": "5"},
+    )
+    competitor = admin.post("/api/v1/competitors", json={"name": "Rival"})
+    survey = admin.post(
+        "/api/v1/surveys", json={"name": "s", "questions": [{"type": "text", "text": "?"}]}
+    )
+    template = admin.get(f"/api/v1/templates/{template_id}")
+    for path, response, body in (
+        (f"/api/v1/coupons/{coupon.json['id']}", coupon, {"redemptions": 5}),
+        (f"/api/v1/coupons/{coupon.json['id']}", coupon, {"max_per_customer": 0}),
+        (f"/api/v1/competitors/{competitor.json['id']}", competitor, {"status": "archived"}),
+        (f"/api/v1/competitors/{competitor.json['id']}", competitor, {"strengths": "one"}),
+        (f"/api/v1/surveys/{survey.json['id']}", survey, {"status": "open"}),
+        (f"/api/v1/surveys/{survey.json['id']}", survey, {"questions": []}),
+        (f"/api/v1/templates/{template_id}", template, {"version": 9}),
+        (f"/api/v1/templates/{template_id}", template, {"defaults": ["x"]}),
+    ):
+        error(admin.patch(path, json=body, headers={"If-Match": response.headers["ETag"]}), 422)
+
+
+def test_idempotency_key_must_be_printable(admin):
+    response = admin.post(
+        "/api/v1/campaigns",
+        json={"name": "x", "channel": "print"},
+        headers={"Idempotency-Key": "x" * 201},
+    )
+    assert error(response, 400)["code"] == "invalid_idempotency_key"
