@@ -154,6 +154,12 @@ def fake_upstream(public_pem: str, *, name: str = "fake") -> web.Application:
             await asyncio.sleep(2)
         if request.path.endswith("/boom"):
             return web.json_response({"error": {"status": 503, "code": "x"}}, status=503)
+        if request.path.endswith("/broken.csv"):
+            response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+            await response.prepare(request)
+            await response.write(b"id,name\n" * 50_000)
+            request.transport.abort()  # the service dies mid-export
+            return response
         if request.path.endswith("/big.csv"):
             response = web.StreamResponse(headers={"Content-Type": "text/csv"})
             await response.prepare(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from servers import SEEN
 
 from servicekit.testing.servers import free_port
@@ -57,6 +58,17 @@ def test_large_responses_are_streamed(gateway, admin_headers):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         size = sum(len(chunk) for chunk in response.iter_content(65536))
     assert size == 3000 * (14 + 51 * 20)
+
+
+def test_a_stream_broken_upstream_is_cut_short_not_truncated_silently(gateway, admin_headers):
+    with gateway.get(
+        "/api/v1/customers/export/broken.csv", headers=admin_headers, stream=True
+    ) as response:
+        assert response.status_code == 200
+        with pytest.raises(requests.exceptions.RequestException):
+            for _ in response.iter_content(65536):
+                pass
+    assert gateway.get("/api/v1/orders", headers=admin_headers).status_code == 200
 
 
 def test_body_cap_and_upload_cap(start_gateway):
