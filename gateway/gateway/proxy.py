@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 
 from gateway import guard
 from gateway.http import REQUEST_ID_KEY
-from gateway.http1 import UpstreamError
+from gateway.http1 import ReadTimeout, UpstreamError
 from gateway.ids import child_traceparent
 from gateway.routing import UPLOAD_SEGMENTS, resolve
 from gateway.scopes import required_scope
@@ -211,7 +211,19 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         )
         length = upstream.content_length
         if length is not None and length <= BUFFER_LIMIT:
-            payload = await upstream.read()
+            try:
+                payload = await upstream.read()
+            except UpstreamError as exc:
+                timeout = isinstance(exc, ReadTimeout)
+                raise ApiError(
+                    f"The {route.service} service "
+                    + (
+                        "did not finish its answer in time." if timeout else "broke off its answer."
+                    ),
+                    status=504 if timeout else 502,
+                    code="gateway_timeout" if timeout else "bad_gateway",
+                    details={"service": route.service},
+                ) from None
             response = web.Response(body=payload, status=upstream.status, headers=out_headers)
             return response
         response = web.StreamResponse(status=upstream.status, headers=out_headers)

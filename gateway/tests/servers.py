@@ -154,6 +154,13 @@ def fake_upstream(public_pem: str, *, name: str = "fake") -> web.Application:
             await asyncio.sleep(2)
         if request.path.endswith("/boom"):
             return web.json_response({"error": {"status": 503, "code": "x"}}, status=503)
+        if request.path.endswith("/half.json"):
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            response.content_length = 1000
+            await response.prepare(request)
+            await response.write(b'{"partial": ')
+            request.transport.abort()
+            return response
         if request.path.endswith("/broken.csv"):
             response = web.StreamResponse(headers={"Content-Type": "text/csv"})
             await response.prepare(request)

@@ -71,6 +71,11 @@ def test_a_stream_broken_upstream_is_cut_short_not_truncated_silently(gateway, a
     assert gateway.get("/api/v1/orders", headers=admin_headers).status_code == 200
 
 
+def test_a_small_answer_broken_off_is_a_502(gateway, admin_headers):
+    response = gateway.get("/api/v1/orders/half.json", headers=admin_headers)
+    assert response.status_code == 502 and error_of(response)["code"] == "bad_gateway"
+
+
 def test_body_cap_and_upload_cap(start_gateway):
     gateway = start_gateway(max_body_bytes=1000, max_upload_bytes=5000)
     headers = gateway.user_headers()[0]
