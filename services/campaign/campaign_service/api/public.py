@@ -20,6 +20,7 @@ from importlib import resources
 
 from flask import Blueprint, Response, request
 from jinja2 import Environment
+from markupsafe import Markup
 
 from campaign_service.api.common import campaign_settings, signer
 from campaign_service.domain.surveys import field_name
@@ -59,9 +60,7 @@ def _page(title: str, body_template: str, status: int = 200, lang: str = "en", *
     return _protect(response)
 
 
-def _markup(text: str):
-    from markupsafe import Markup
-
+def _markup(text: str) -> Markup:
     return Markup(text)  # noqa: S704 - rendered by our own autoescaping environment above
 
 

@@ -15,6 +15,7 @@ from campaign_service.domain import campaigns as cd
 from campaign_service.domain import costs as costd
 from campaign_service.domain import coupons as coupond
 from campaign_service.domain import surveys as surveyd
+from campaign_service.domain.money import round_money
 from servicekit.schemas import (
     CURRENCY,
     DecimalString,
@@ -56,8 +57,6 @@ class MoneyOut(ma.Schema):
     currency = fields.String()
 
     def dump_amount(self, obj):
-        from campaign_service.domain.money import round_money
-
         amount = obj["amount"] if isinstance(obj, dict) else obj.amount
         return format(round_money(amount), "f")
 
@@ -931,8 +930,6 @@ class AttributionOut(ma.Schema):
     attributed_at = fields.DateTime()
 
     def dump_revenue(self, obj):
-        from campaign_service.domain.money import round_money
-
         return format(round_money(obj["revenue"]), "f")
 
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -168,8 +168,6 @@ def check_template(parts: dict[str, str | None], defaults: dict[str, str]) -> No
 
 
 def _uses_forbidden_tags(ast) -> bool:
-    from jinja2 import nodes
-
     return any(
         True for _ in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends))
     )

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, insert, select, update
 
 from campaign_service.adapters import tables as t
-from campaign_service.adapters.repositories import sum_amount
+from campaign_service.adapters.repositories import CouponRepository, sum_amount
 from campaign_service.adapters.sql import insert_ignore
 from campaign_service.domain import events
 from campaign_service.domain.attribution import Touch, attribute
@@ -142,8 +142,6 @@ def _coupon_campaign(session, row) -> str | None:
             select(t.coupons.c.campaign_id).where(t.coupons.c.id == row.coupon_id)
         ).scalar()
     if campaign_id is None and row.coupon_code:
-        from campaign_service.adapters.repositories import CouponRepository
-
         _, campaign_id = CouponRepository(session).campaign_for_code(row.coupon_code)
     if campaign_id is None and row.campaign_id:
         campaign_id = session.execute(

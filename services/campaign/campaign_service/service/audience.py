@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from campaign_service.adapters import tables as t
 from campaign_service.config import CampaignSettings
@@ -137,8 +137,6 @@ def _assign_unique_codes(uow, campaign: Campaign, message_ids: dict[str, str], n
         for cid, code in zip(need, free, strict=False)
     ]
     if assignments:
-        from sqlalchemy import bindparam
-
         uow.session.execute(
             update(t.coupon_codes)
             .where(cc.code == bindparam("c"))

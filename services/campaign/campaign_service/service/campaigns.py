@@ -15,9 +15,11 @@ from campaign_service.service import results
 from campaign_service.service.access import CAMPAIGN_REACH, visible_campaign
 from servicekit.etag import check_version
 from servicekit.identity import Identity
+from servicekit.logging import get_logger
 from servicekit.types import utcnow
 
 OPEN_MESSAGE_STATES = ("pending", "held", "deferred")
+log = get_logger("campaign.campaigns")
 
 
 def _check_references(uow, campaign: Campaign, fields: set[str] | None = None) -> None:
@@ -269,13 +271,9 @@ def launch_due(uow_factory, *, now: datetime | None = None) -> int:
                 launch(uow, None, campaign_id, now=now)
                 launched += 1
         except (StateConflict, InvalidValue) as exc:
-            # The plan broke meanwhile (a template archived, a segment gone): hold it as draft
-            # would lose the schedule; leave it scheduled and say why.
-            from servicekit.logging import get_logger
-
-            get_logger("campaign.schedule").warning(
-                "scheduled_launch_failed", campaign_id=campaign_id, error=str(exc)
-            )
+            # The plan broke meanwhile (a template archived, a segment gone): it stays scheduled,
+            # the log says why, and it goes out once someone fixes the plan.
+            log.warning("scheduled_launch_failed", campaign_id=campaign_id, error=str(exc))
     return launched
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
@@ -393,7 +394,7 @@ def _record(ctx: SendContext, campaign: Campaign, outcomes: list[Outcome]) -> No
                 t.suppressions,
                 [
                     {
-                        "id": _uuid(),
+                        "id": str(uuid.uuid4()),
                         "address_hash": address_hash(o.address),
                         "address": o.address,
                         "customer_id": o.row.customer_id,
@@ -411,12 +412,6 @@ def _record(ctx: SendContext, campaign: Campaign, outcomes: list[Outcome]) -> No
         for event in domain_events:
             uow.add_event(event)
         uow.commit()
-
-
-def _uuid() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
 
 
 @dataclass

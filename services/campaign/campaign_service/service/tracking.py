@@ -21,6 +21,7 @@ from campaign_service.domain import events
 from campaign_service.domain.audience import address_hash
 from campaign_service.domain.machine import Verdict, classify, classify_agent
 from campaign_service.domain.tokens import TokenSigner
+from campaign_service.service.touchpoints import email_click_touchpoint
 from servicekit.types import utcnow
 
 m = t.messages.c
@@ -175,8 +176,6 @@ def record_click(
         events.MessageClicked(_ref(row), now, link_id, url, first, verdict.machine, verdict.reason)
     )
     if not verdict.machine and first and row.purpose == "campaign":
-        from campaign_service.service.touchpoints import email_click_touchpoint
-
         email_click_touchpoint(uow, row, now)
     uow.commit()
     return url
