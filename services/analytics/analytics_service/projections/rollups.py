@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from analytics_service.adapters.sql import Tx
-from analytics_service.domain.periods import month_start, week_start
+from analytics_service.domain.periods import month_start, quarter_start, week_start
 
 Key = tuple
 Measures = tuple
@@ -30,8 +30,8 @@ def negate(a: Measures) -> Measures:
 
 
 def calendar(day: date) -> dict[str, date]:
-    """The week and month columns stored beside a rollup's day."""
-    return {"week": week_start(day), "month": month_start(day)}
+    """The week, month and quarter columns stored beside a rollup's day."""
+    return {"week": week_start(day), "month": month_start(day), "quarter": quarter_start(day)}
 
 
 class RollupDelta:
