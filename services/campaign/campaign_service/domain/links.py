@@ -63,13 +63,18 @@ def decorate(
     footer_note: str = "You receive this email because you agreed to hear from us.",
 ) -> Decorated:
     links: dict[str, str] = {}
+    tracked: dict[str, str] = {}  # the same link in the text and HTML parts: one token
 
     def track(url: str) -> str:
+        if url in tracked:
+            return tracked[url]
         if _untracked(url, base_url):
+            tracked[url] = url
             return url
         link_id = link_id_for(url)
         links[link_id] = url
-        return urls.click(link_id)
+        tracked[url] = urls.click(link_id)
+        return tracked[url]
 
     def text_sub(match: re.Match) -> str:
         url = match.group(0)
