@@ -340,3 +340,20 @@ def test_revenue_per_variant_follows_the_message_received(
     assert report["variants"][0]["revenue"] == "40.00"
     assert report["variants"][0]["conversions"] == 1
     assert report["totals"]["rates"]["conversion"] == "1.0000"
+
+
+def test_touchpoints_reported_late_still_attribute_earlier_orders(admin, feed, orders, outbox):
+    a = campaign(admin, "Late", "late-camp")
+    customer = feed.customer(email="late-tp@example.com")
+    placed = datetime.now(UTC) - timedelta(hours=2)
+    orders.paid(str(uuid.uuid4()), customer, placed)
+    assert outbox("campaign.attribution.recorded") == []
+    visit(admin, "late-camp", placed - timedelta(hours=3), anonymous_id="late-cookie")
+    assert outbox("campaign.attribution.recorded") == []  # not known to be this customer yet
+    admin.post(
+        "/api/v1/touchpoints/link", json={"anonymous_id": "late-cookie", "customer_id": customer}
+    )
+    (recorded,) = outbox("campaign.attribution.recorded")
+    assert {r["campaign_id"] for r in recorded["attributions"]} == {a["id"]}
+    visit(admin, "late-camp", placed + timedelta(minutes=30), customer_id=customer)
+    assert len(outbox("campaign.attribution.recorded")) == 1  # after the order: no change

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from campaign_service.api import schemas as s
+from campaign_service.api.common import campaign_settings
 from campaign_service.service import queries
 from campaign_service.service import touchpoints as use
 from servicekit.blueprint import Blueprint
@@ -41,7 +42,9 @@ class Touchpoints(MethodView):
         """Record a visit with its UTM tags (utm_campaign finds the campaign)."""
         identity = require_scope("touchpoints:write")
         with service().uow() as uow:
-            touchpoint = use.record_visit(uow, identity.subject, body)
+            touchpoint = use.record_visit(
+                uow, identity.subject, body, lookback_days=campaign_settings().lookback_days
+            )
         return touchpoint, 201
 
 
@@ -56,7 +59,12 @@ class Link(MethodView):
         require_scope("touchpoints:write")
         customer_id = str(body["customer_id"])
         with service().uow() as uow:
-            moved = use.link_visitor(uow, body["anonymous_id"], customer_id)
+            moved = use.link_visitor(
+                uow,
+                body["anonymous_id"],
+                customer_id,
+                lookback_days=campaign_settings().lookback_days,
+            )
         return {
             "anonymous_id": body["anonymous_id"],
             "customer_id": customer_id,

@@ -9,7 +9,7 @@ from what was published before. Every step is idempotent and tolerates events ou
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select, update
@@ -20,7 +20,7 @@ from campaign_service.adapters.sql import insert_ignore
 from campaign_service.domain import events
 from campaign_service.domain.attribution import Touch, attribute
 from campaign_service.domain.money import Money, round_money
-from campaign_service.service.touchpoints import order_touchpoint
+from campaign_service.service import touchpoints as touchpoint_use
 from servicekit.types import utcnow
 
 o = t.orders.c
@@ -71,7 +71,7 @@ def order_placed(uow, data: dict, lookback_days: int) -> None:
             "updated_at": utcnow(),
         }
         uow.session.execute(update(t.orders).where(o.order_id == order_id).values(**values))
-    order_touchpoint(
+    touchpoint_use.order_touchpoint(
         uow, order_id, data["customer_id"], data.get("utm"), _time(data["placed_at"]) or utcnow()
     )
     reattribute(uow, order_id, lookback_days)
@@ -300,3 +300,18 @@ def redemption(uow, data: dict, *, released: bool) -> None:
     uow.session.execute(
         update(t.coupons).where(t.coupons.c.id == data["coupon_id"]).values(redemptions=count)
     )
+
+
+def touches_arrived(uow, customer_id: str | None, earliest: datetime, lookback_days: int) -> int:
+    """Touchpoints reported late (or linked later) may change orders placed after them."""
+    if not customer_id:
+        return 0
+    candidates = uow.session.execute(
+        select(o.order_id).where(
+            o.customer_id == customer_id,
+            o.gross.is_not(None),
+            o.placed_at >= earliest,
+            o.placed_at <= earliest + timedelta(days=lookback_days),
+        )
+    ).scalars()
+    return sum(1 for order_id in list(candidates) if reattribute(uow, order_id, lookback_days))

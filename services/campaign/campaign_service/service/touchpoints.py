@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from campaign_service.adapters import tables as t
 from campaign_service.domain import events
 from campaign_service.domain.errors import InvalidValue
+
+# attribution imports this module too: names are looked up at call time.
+from campaign_service.service import attribution
 from servicekit.types import utcnow
 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
@@ -63,7 +66,9 @@ def _add(uow, touchpoint: Touchpoint) -> Touchpoint:
     return touchpoint
 
 
-def record_visit(uow, actor_subject: str | None, data: dict[str, Any]) -> Touchpoint:
+def record_visit(
+    uow, actor_subject: str | None, data: dict[str, Any], *, lookback_days: int = 30
+) -> Touchpoint:
     """A frontend reports a UTM-tagged visit (customer id or anonymous id, or both)."""
     now = utcnow()
     customer_id = data.get("customer_id")
@@ -105,11 +110,15 @@ def record_visit(uow, actor_subject: str | None, data: dict[str, Any]) -> Touchp
         recorded_by=actor_subject,
     )
     _add(uow, touchpoint)
+    if touchpoint.campaign_id:
+        attribution.touches_arrived(
+            uow, touchpoint.customer_id, touchpoint.occurred_at, lookback_days
+        )
     uow.commit()
     return touchpoint
 
 
-def link_visitor(uow, anonymous_id: str, customer_id: str) -> int:
+def link_visitor(uow, anonymous_id: str, customer_id: str, *, lookback_days: int = 30) -> int:
     """Give an anonymous visitor's touchpoints to the customer they turned out to be."""
     anonymous_id = _clean(anonymous_id)
     if not anonymous_id:
@@ -128,6 +137,13 @@ def link_visitor(uow, anonymous_id: str, customer_id: str) -> int:
         .values(customer_id=customer_id)
     ).rowcount
     uow.add_event(events.VisitorLinked(anonymous_id, customer_id, moved, utcnow()))
+    earliest = uow.session.execute(
+        select(func.min(tp.occurred_at)).where(
+            tp.anonymous_id == anonymous_id, tp.campaign_id.is_not(None)
+        )
+    ).scalar()
+    if moved and earliest is not None:
+        attribution.touches_arrived(uow, customer_id, earliest, lookback_days)
     uow.commit()
     return moved
 
