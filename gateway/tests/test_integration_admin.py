@@ -281,3 +281,35 @@ def test_maintenance_purges_expired_sessions(gateway):
     refreshed = gateway.post("/api/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
     assert refreshed.status_code == 200
     assert jobs["purge-rate-limits"].run() >= 0
+
+
+def test_team_and_key_reads_and_small_admin_paths(gateway, admin_headers):
+    assert gateway.post("/api/v1/teams", json={"name": "west"}, headers=admin_headers).ok
+    patched = gateway.patch(
+        "/api/v1/teams/west", json={"description": "West coast"}, headers=admin_headers
+    )
+    assert patched.status_code == 200 and patched.json()["description"] == "West coast"
+    assert gateway.patch("/api/v1/teams/west", json={}, headers=admin_headers).status_code == 422
+    assert gateway.delete("/api/v1/teams/west", headers=admin_headers).status_code == 204
+    assert gateway.get("/api/v1/teams/west", headers=admin_headers).status_code == 404
+    assert gateway.delete("/api/v1/teams/west", headers=admin_headers).status_code == 404
+    key = gateway.post(
+        "/api/v1/api-keys", json={"name": "k", "scopes": ["orders:read"]}, headers=admin_headers
+    ).json()
+    one = gateway.get(f"/api/v1/api-keys/{key['id']}", headers=admin_headers)
+    assert one.status_code == 200 and "key" not in one.json() and one.json()["name"] == "k"
+    missing = gateway.get(
+        "/api/v1/api-keys/00000000-0000-4000-8000-000000000000", headers=admin_headers
+    )
+    assert missing.status_code == 404
+    headers, user = gateway.user_headers(("analyst",))
+    assert gateway.get(f"/api/v1/users/{user.id}", headers=headers).status_code == 200
+    other = gateway.create_user(("analyst",))
+    assert gateway.get(f"/api/v1/users/{other.id}", headers=headers).status_code == 404
+    assert gateway.get("/api/v1/users", headers=headers).status_code == 403
+    api_key = {"X-API-Key": key["key"]}
+    assert gateway.post("/api/v1/auth/logout", headers=api_key).status_code == 401
+    assert gateway.get("/api/v1/me", headers=api_key).json()["kind"] == "api_key"
+    assert gateway.patch("/api/v1/me", json={"name": "x"}, headers=api_key).status_code == 403
+    head = gateway.request("HEAD", "/api/v1/orders", headers=admin_headers)
+    assert head.status_code == 200 and head.content == b""
