@@ -154,3 +154,62 @@ def login_as(url: str, email: str, password: str) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def test_customer_360_with_every_service_running(group):
+    """The 360's filters against the real services (skipped until all five are installed)."""
+    import shutil
+
+    from processes import BIN, base_env
+
+    from servicekit.testing.servers import free_port
+
+    services = ("customer", "sales", "support", "campaign", "analytics")
+    for name in services:
+        pytest.importorskip(f"{name}_service")
+        if not shutil.which(f"{name}-service", path=str(BIN)):
+            pytest.skip(f"{name}-service is not installed")
+    keys = Keys.generate()
+    urls = {}
+    for name in services:
+        port = free_port()
+        env = base_env(group.base)
+        env.update(
+            {
+                "MMS_SERVICE": name,
+                f"MMS_{name.upper()}_DATABASE_URL": f"sqlite:///{group.base / name}.sqlite3",
+                "MMS_IDENTITY_PUBLIC_KEY": keys.public_pem,
+                "MMS_WEB_CONCURRENCY": "1",
+            }
+        )
+        group.run([str(BIN / f"{name}-service"), "migrate"], env)
+        urls[name] = group.start(
+            name, [str(BIN / f"{name}-service"), "api", "--bind", f"127.0.0.1:{port}"], env, port
+        ).url
+    gateway = start_gateway(group, keys, urls)
+    create_user(group.base, "all@e2e.test", PASSWORD, ["admin"])
+    headers = login(gateway.url, "all@e2e.test")
+    created = requests.post(
+        gateway.url + "/api/v1/customers?force=true",
+        json={"kind": "company", "name": "Every Service AG"},
+        headers=headers,
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    body = requests.get(
+        gateway.url + f"/api/v1/customers/{created.json()['id']}/360", headers=headers, timeout=30
+    ).json()
+    assert body["missing"] == [], body["missing"]
+    assert body["profile"]["name"] == "Every Service AG"
+    for section in (
+        "open_opportunities",
+        "recent_orders",
+        "open_tickets",
+        "touchpoints",
+        "messages",
+    ):
+        assert body[section] == [], section
+    spec = requests.get(gateway.url + "/api/v1/openapi.json", timeout=30).json()
+    assert "could not be reached" not in spec["info"]["description"]
+    for prefix in ("/api/v1/orders", "/api/v1/tickets", "/api/v1/campaigns", "/api/v1/analytics"):
+        assert any(path.startswith(prefix) for path in spec["paths"]), prefix
