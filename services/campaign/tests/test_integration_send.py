@@ -408,3 +408,35 @@ def test_survey_campaign_form_answers_and_results(
     assert answered["customer_id"] == customer and answered["nps"] == 9
     assert client.get("/f/not-a-real-token").status_code == 404
     assert admin.post(f"/api/v1/surveys/{survey['id']}/close").status_code == 200
+
+
+def test_a_resolution_interrupted_half_way_is_completed_without_duplicates(
+    rt, feed, email_campaign, send_job, smtp_sink, admin, monkeypatch
+):
+    from campaign_service.service import audience
+
+    segment = feed.segment()
+    for i in range(7):
+        feed.customer(email=f"r{i}@example.com", segments=(segment,))
+    campaign = email_campaign([segment])
+    monkeypatch.setattr(audience, "WRITE_BATCH", 3)
+    calls = {"n": 0}
+    original = audience._assign_unique_codes
+
+    def dies_on_the_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(audience, "_assign_unique_codes", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        sending.resolve_audience(rt.uow, campaign["id"], rt.extras["campaign"])
+    assert admin.get(f"/api/v1/campaigns/{campaign['id']}/send").json["phase"] == "pending"
+    assert len(statuses(rt, campaign["id"])) == 3
+    send_job()
+    progress = admin.get(f"/api/v1/campaigns/{campaign['id']}/send").json
+    assert progress["recipients"] == 7 and progress["phase"] == "finished"
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == [
+        f"r{i}@example.com" for i in range(7)
+    ]

@@ -1,8 +1,8 @@
 """Fixing a send's audience at send time (worker): candidates, exclusions, split, message rows.
 
-The audience is resolved in one transaction: every recipient's message row exists (``pending``,
-or ``held`` for the A/B winner) before anything is sent, and the unique constraint on
-``(campaign_id, customer_id)`` keeps it that way.
+Every recipient's message row (``pending``, or ``held`` for the A/B winner) exists before
+anything is sent; the unique constraint on ``(campaign_id, customer_id)`` keeps it one per
+recipient however often a crashed resolution is run again.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from campaign_service.adapters import tables as t
+from campaign_service.adapters.sql import insert_ignore
 from campaign_service.config import CampaignSettings
 from campaign_service.domain import audience
 from campaign_service.domain.campaigns import Campaign
@@ -153,15 +154,32 @@ def _assign_unique_codes(uow, campaign: Campaign, message_ids: dict[str, str], n
     }
 
 
+WRITE_BATCH = 5000
+
+
+def _pending_send(uow, campaign_id: str):
+    """The send row, locked on PostgreSQL (a cancel and a batch of rows cannot interleave)."""
+    query = select(t.sends).where(t.sends.c.campaign_id == campaign_id)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    send = uow.session.execute(query).first()
+    return send if send is not None and send.phase == "pending" else None
+
+
 def resolve_audience(uow_factory, campaign_id: str, cfg: CampaignSettings, now=None) -> bool:
-    """Fix the audience of a pending send; True when it did."""
+    """Fix the audience of a pending send; True when it did.
+
+    The audience is computed on a read session, then its message rows are written in batches
+    (so a large send never holds SQLite's write lock for long), and finally the send moves on.
+    A crash in between leaves the send pending: the next run computes again, rows already
+    written stay as they are (one per recipient), and the counts come from the rows.
+    """
     now = now or utcnow()
+    s = t.sends.c
     with uow_factory() as uow:
-        s = t.sends.c
-        send = uow.session.execute(select(t.sends).where(s.campaign_id == campaign_id)).first()
-        if send is None or send.phase != "pending":
+        if _pending_send(uow, campaign_id) is None:
             return False
-        campaign = uow.campaigns.get(campaign_id, for_update=True)
+        campaign = uow.campaigns.get(campaign_id)
         if campaign.is_final:
             uow.session.execute(
                 update(t.sends).where(s.campaign_id == campaign_id).values(phase="cancelled")
@@ -170,51 +188,72 @@ def resolve_audience(uow_factory, campaign_id: str, cfg: CampaignSettings, now=N
             return False
         if campaign.status != "running":
             return False  # paused before its audience was fixed: wait
-        candidates = load_candidates(uow.session, campaign, cfg, now)
-        cap = cfg.frequency_cap if campaign.respect_frequency_cap else None
-        chosen, excluded = audience.select(candidates, frequency_cap=cap)
-        test_share = campaign.ab_test.test_share_percent if campaign.has_test_phase else None
-        assignment = audience.split(
-            campaign.id,
-            [c.customer_id for c in chosen],
-            [(v.id, v.split_percent) for v in campaign.variants],
-            test_share,
-        )
-        message_ids = {c.customer_id: str(uuid.uuid4()) for c in chosen}
-        codes = _assign_unique_codes(uow, campaign, message_ids, now)
-        purpose = "survey_invitation" if campaign.channel == "survey" else "campaign"
-        rows = [
-            {
-                "id": message_ids[c.customer_id],
-                "campaign_id": campaign.id,
-                "variant_id": assignment[c.customer_id],
-                "customer_id": c.customer_id,
-                "to_address": c.email,
-                "purpose": purpose,
-                "status": "pending" if assignment[c.customer_id] else "held",
-                "attempts": 0,
-                "coupon_code": codes.get(c.customer_id),
-                "created_at": now,
-                "opens": 0,
-                "machine_opens": 0,
-                "clicks": 0,
-                "machine_clicks": 0,
-            }
-            for c in chosen
-        ]
-        for start in range(0, len(rows), 5000):
-            uow.session.execute(insert(t.messages), rows[start : start + 5000])
-        held = sum(1 for r in rows if r["status"] == "held")
+    with uow_factory.db.session() as session:
+        candidates = load_candidates(session, campaign, cfg, now)
+    cap = cfg.frequency_cap if campaign.respect_frequency_cap else None
+    chosen, excluded = audience.select(candidates, frequency_cap=cap)
+    test_share = campaign.ab_test.test_share_percent if campaign.has_test_phase else None
+    assignment = audience.split(
+        campaign.id,
+        [c.customer_id for c in chosen],
+        [(v.id, v.split_percent) for v in campaign.variants],
+        test_share,
+    )
+    purpose = "survey_invitation" if campaign.channel == "survey" else "campaign"
+    for start in range(0, len(chosen), WRITE_BATCH):
+        batch = chosen[start : start + WRITE_BATCH]
+        with uow_factory() as uow:
+            if _pending_send(uow, campaign_id) is None:
+                return False  # cancelled or completed meanwhile
+            message_ids = {c.customer_id: str(uuid.uuid4()) for c in batch}
+            codes = _assign_unique_codes(uow, campaign, message_ids, now)
+            insert_ignore(
+                uow.session,
+                t.messages,
+                [
+                    {
+                        "id": message_ids[c.customer_id],
+                        "campaign_id": campaign.id,
+                        "variant_id": assignment[c.customer_id],
+                        "customer_id": c.customer_id,
+                        "to_address": c.email,
+                        "purpose": purpose,
+                        "status": "pending" if assignment[c.customer_id] else "held",
+                        "attempts": 0,
+                        "coupon_code": codes.get(c.customer_id),
+                        "created_at": now,
+                        "opens": 0,
+                        "machine_opens": 0,
+                        "clicks": 0,
+                        "machine_clicks": 0,
+                    }
+                    for c in batch
+                ],
+                ["campaign_id", "customer_id"],
+            )
+            uow.commit()
+    with uow_factory() as uow:
+        if _pending_send(uow, campaign_id) is None:
+            return False
+        m = t.messages.c
         per_variant = {v.id: 0 for v in campaign.variants}
-        for row in rows:
-            if row["variant_id"]:
-                per_variant[row["variant_id"]] += 1
+        held = 0
+        for variant_id, count in uow.session.execute(
+            select(m.variant_id, func.count())
+            .where(m.campaign_id == campaign.id)
+            .group_by(m.variant_id)
+        ):
+            if variant_id is None:
+                held = count
+            else:
+                per_variant[variant_id] = count
+        recipients = held + sum(per_variant.values())
         uow.session.execute(
             update(t.sends)
             .where(s.campaign_id == campaign.id)
             .values(
                 phase="sending",
-                recipients=len(rows),
+                recipients=recipients,
                 held_for_winner=held,
                 excluded=excluded,
                 test_ends_at=test_window_end(campaign, now),
@@ -222,6 +261,6 @@ def resolve_audience(uow_factory, campaign_id: str, cfg: CampaignSettings, now=N
                 updated_at=now,
             )
         )
-        uow.add_event(AudienceResolved(campaign.id, len(rows), held, per_variant, excluded, now))
+        uow.add_event(AudienceResolved(campaign.id, recipients, held, per_variant, excluded, now))
         uow.commit()
         return True
