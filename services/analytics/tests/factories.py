@@ -480,7 +480,39 @@ class Events:
             self._message_story(out, n, rng, moment, customers, campaigns)
         for n in range(max(orders // 5, 4)):
             self._ticket_story(out, n, rng, moment, customers)
+        for n in range(4):
+            self._contract_story(out, n, moment, customers, reps)
         return out
+
+    def _contract_story(self, out, n, moment, customers, reps) -> None:
+        signed = moment(20 + 25 * n)
+        common = {
+            "contract_id": self.uid(),
+            "customer_id": customers[n],
+            "owner_id": reps[n % len(reps)],
+            "base_value": money(1000 * (n + 1)),
+            "value": money(1000 * (n + 1)),
+            "start_date": signed.date().isoformat(),
+            "end_date": (signed + timedelta(days=120)).date().isoformat(),
+            "signed_at": ts(signed),
+            "renewed_from_id": None,
+        }
+        out.append(
+            self.make("sales.contract.signed", signed, status="active", revision=2, **common)
+        )
+        if n == 1:
+            ended = signed + timedelta(days=30)
+            out.append(
+                self.make(
+                    "sales.contract.terminated",
+                    ended,
+                    status="terminated",
+                    revision=3,
+                    terminated_at=ts(ended),
+                    reason="closed the shop",
+                    **common,
+                )
+            )
 
     def _order_story(self, out, n, rng, moment, customers, products, reps, campaigns) -> None:
         day = rng.uniform(0, 150)

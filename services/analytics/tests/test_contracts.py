@@ -62,6 +62,7 @@ MUST_BIND = (
     "sales.task.",
     "sales.quote.",
     "sales.coupon.",
+    "sales.contract.",
     "campaign.created",
     "campaign.updated",
     "campaign.scheduled",

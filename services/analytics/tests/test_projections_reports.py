@@ -777,3 +777,90 @@ def test_csat_and_nps(rt, feed, events):
     assert (total["surveys_sent"], total["response_rate"]) == (5, D("0.8"))
     sources = by_label(run(rt, support.satisfaction, dimension="source"))
     assert sources["Market research"]["nps"] == D("0.0")
+
+
+# -- contracts -------------------------------------------------------------------------------------
+
+
+def test_contract_value_by_hand(rt, feed, events):
+    from analytics_service.service.reports import contracts
+
+    k = [f"c7000000-0000-4000-8000-00000000000{i}" for i in range(6)]
+
+    def contract(kind, number, moment, revision, value, start, end, status="active", **extra):
+        return events.make(
+            kind,
+            moment,
+            contract_id=k[number],
+            status=status,
+            base_value=money(value),
+            value=money(value),
+            start_date=start,
+            end_date=end,
+            signed_at=extra.pop("signed_at", ts(moment)),
+            revision=revision,
+            renewed_from_id=extra.pop("renewed_from_id", None),
+            **extra,
+        )
+
+    feed(
+        [
+            contract(
+                "sales.contract.signed", 1, at("2026-01-10"), 2, 1200, "2026-01-01", "2026-12-31"
+            ),
+            contract(
+                "sales.contract.signed", 2, at("2026-01-15"), 2, 600, "2025-02-01", "2026-01-31"
+            ),
+            contract(
+                "sales.contract.renewed",
+                2,
+                at("2026-01-31"),
+                3,
+                600,
+                "2025-02-01",
+                "2026-01-31",
+                status="renewed",
+                signed_at=ts(at("2026-01-15")),
+                renewal_contract_id=k[4],
+                new_start_date="2026-02-01",
+                new_end_date="2027-01-31",
+                new_value=money(650),
+                renewed_at=ts(at("2026-01-31")),
+            ),
+            contract(
+                "sales.contract.signed",
+                4,
+                at("2026-02-01"),
+                1,
+                650,
+                "2026-02-01",
+                "2027-01-31",
+                renewed_from_id=k[2],
+            ),
+            contract(
+                "sales.contract.signed", 3, at("2026-02-05"), 2, 800, "2026-02-01", "2026-07-31"
+            ),
+            contract(
+                "sales.contract.terminated",
+                3,
+                at("2026-02-20"),
+                3,
+                800,
+                "2026-02-01",
+                "2026-07-31",
+                status="terminated",
+                signed_at=ts(at("2026-02-05")),
+                terminated_at=ts(at("2026-02-20")),
+                reason="moved away",
+            ),
+        ]
+    )
+    rows = {r["period_label"]: r for r in run(rt, contracts.report, end="2026-02-28").rows}
+    january, february = rows["2026-01"], rows["2026-02"]
+    assert (january["new_business"], january["new_business_value"]) == (2, D("1800.00"))
+    assert (january["renewed"], january["renewal_rate"]) == (1, D("1"))
+    assert (january["active"], january["active_value"]) == (2, D("1800.00"))
+    assert (february["renewals"], february["renewal_value"]) == (1, D("650.00"))
+    assert (february["new_business"], february["terminated_value"]) == (1, D("800.00"))
+    # K1 and the renewal K4 are under contract at the end of February
+    assert (february["active"], february["active_value"]) == (2, D("1850.00"))

@@ -457,6 +457,28 @@ quotes = Table(
     Index("ix_quotes_created_day", "created_day"),
 )
 
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("contract_id", String(ID), primary_key=True),
+    Column("customer_id", String(ID)),
+    Column("owner_id", String(ID)),
+    Column("owner_team", String(60)),
+    Column("region", String(100)),
+    Column("status", String(12)),
+    Column("base_value", Amount()),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("auto_renew", Boolean),
+    Column("renewed_from_id", String(ID)),
+    Column("signed_at", UtcDateTime()),
+    Column("renewed_at", UtcDateTime()),
+    Column("terminated_at", UtcDateTime()),
+    Column("expired_at", UtcDateTime()),
+    Column("revision", Integer, nullable=False),
+    Index("ix_contracts_signed", "signed_at"),
+)
+
 # -- campaigns, spend, attribution, messages, coupons, touchpoints --------------------------------
 
 campaigns = Table(

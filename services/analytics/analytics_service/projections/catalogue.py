@@ -30,6 +30,7 @@ from analytics_service.projections.framework import Catalogue
 from analytics_service.projections.leads import LeadsProjection
 from analytics_service.projections.messages import MessagesProjection
 from analytics_service.projections.opportunities import (
+    ContractsProjection,
     OpportunitiesProjection,
     PipelinesProjection,
     QuotesProjection,
@@ -62,6 +63,7 @@ def build_catalogue() -> Catalogue:
             OpportunitiesProjection(),
             PipelinesProjection(),
             QuotesProjection(),
+            ContractsProjection(),
             TargetsProjection(),
             TasksProjection(),
             # campaigns

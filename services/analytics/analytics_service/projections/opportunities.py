@@ -236,3 +236,52 @@ class QuotesProjection(FactProjection):
             if event.event_type == "sales.quote.accepted":
                 row["order_id"] = data["order_id"]
         return row != before
+
+
+CONTRACT_MILESTONES = {
+    "sales.contract.signed": "signed_at",
+    "sales.contract.renewed": "renewed_at",
+    "sales.contract.terminated": "terminated_at",
+    "sales.contract.expired": "expired_at",
+}
+
+
+class ContractsProjection(FactProjection):
+    """Sales contracts: value, term, and when they were signed, renewed, ended."""
+
+    name = "contracts"
+    table = t.contracts
+    key = "contract_id"
+    handles = {
+        "sales.contract.created": (1,),
+        "sales.contract.updated": (1,),
+        "sales.contract.renewal_due": (1,),
+        **dict.fromkeys(CONTRACT_MILESTONES, (1,)),
+    }
+    tables = (t.contracts,)
+
+    def blank(self, key: str) -> dict[str, Any]:
+        return blank_row(t.contracts, contract_id=key, revision=0)
+
+    def fold(self, row: dict[str, Any], event: Event, context: Any = None) -> bool:
+        data = event.data
+        before = dict(row)
+        if data["revision"] > row["revision"]:
+            row.update(
+                customer_id=data["customer_id"],
+                owner_id=data.get("owner_id"),
+                owner_team=clip(data.get("owner_team"), 60),
+                region=clip(data.get("region"), 100),
+                status=data["status"],
+                base_value=q4(Decimal(data["base_value"]["amount"])),
+                start_date=date.fromisoformat(data["start_date"]),
+                end_date=date.fromisoformat(data["end_date"]),
+                auto_renew=data["auto_renew"],
+                renewed_from_id=data.get("renewed_from_id"),
+                revision=data["revision"],
+            )
+        milestone = CONTRACT_MILESTONES.get(event.event_type)
+        if milestone is not None:
+            moment = data.get(milestone) or data.get("signed_at")
+            row[milestone] = earliest(row[milestone], parse_time(moment))
+        return row != before

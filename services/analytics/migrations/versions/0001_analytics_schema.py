@@ -103,6 +103,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("cohort", "month"),
     )
     op.create_table(
+        "contracts",
+        sa.Column("contract_id", sa.String(length=36), nullable=False),
+        sa.Column("customer_id", sa.String(length=36), nullable=True),
+        sa.Column("owner_id", sa.String(length=36), nullable=True),
+        sa.Column("owner_team", sa.String(length=60), nullable=True),
+        sa.Column("region", sa.String(length=100), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=True),
+        sa.Column("base_value", Amount(), nullable=True),
+        sa.Column("start_date", sa.Date(), nullable=True),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("auto_renew", sa.Boolean(), nullable=True),
+        sa.Column("renewed_from_id", sa.String(length=36), nullable=True),
+        sa.Column("signed_at", UtcDateTime(), nullable=True),
+        sa.Column("renewed_at", UtcDateTime(), nullable=True),
+        sa.Column("terminated_at", UtcDateTime(), nullable=True),
+        sa.Column("expired_at", UtcDateTime(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("contract_id"),
+    )
+    with op.batch_alter_table("contracts", schema=None) as batch_op:
+        batch_op.create_index("ix_contracts_signed", ["signed_at"], unique=False)
+
+    op.create_table(
         "coupon_batches",
         sa.Column("coupon_id", sa.String(length=36), nullable=False),
         sa.Column("batch", sa.Integer(), nullable=False),
@@ -882,6 +905,10 @@ def downgrade() -> None:
 
     op.drop_table("coupon_redemptions")
     op.drop_table("coupon_batches")
+    with op.batch_alter_table("contracts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contracts_signed")
+
+    op.drop_table("contracts")
     op.drop_table("cohort_cells")
     op.drop_table("channels")
     op.drop_table("campaigns")

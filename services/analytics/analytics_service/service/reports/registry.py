@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from analytics_service.domain import forecasting, periods
 from analytics_service.service.reports import (
     campaigns,
+    contracts,
     customers,
     engagement,
     forecast,
@@ -145,6 +146,18 @@ REPORTS: tuple[ReportSpec, ...] = (
         granularities=reps.GRANULARITIES,
         default_granularity="month",
         metrics=reps.METRICS,
+    ),
+    ReportSpec(
+        name="contracts",
+        path="/contracts",
+        title="Contract value signed, renewed and under contract",
+        description=contracts.__doc__,
+        run=contracts.report,
+        dimensions=contracts.DIMENSIONS,
+        filters=contracts.FILTERS,
+        id_filters=("rep",),
+        granularities=contracts.GRANULARITIES,
+        default_granularity="month",
     ),
     ReportSpec(
         name="campaigns",
