@@ -8,16 +8,28 @@ that break processes on purpose (chaos) start their own with ``start_suite``.
 
 ``api`` talks to the gateway over real HTTP: ``api.admin`` is signed in as the first admin,
 ``api.user("sales_rep", team="east")`` creates and signs in a new user.
+
+``profile`` sizes the proof suites: ``MMS_PROOF_PROFILE=ci`` (the default, what ``make test``
+runs) keeps every suite short; ``full`` runs the issue's sizes (10k orders, 30 s outages, long
+load). ``shop`` creates the records journeys need (customers, products, orders) and waits for
+them to reach the services that replicate them. ``figures`` records a proof's key figures for
+``tests/run_proofs.py`` and the terminal summary.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
+from servicekit.testing import wait_for
 from servicekit.testing.processes import Suite, SuiteKeys
 from servicekit.testing.smtp import SmtpSink
 
@@ -25,6 +37,50 @@ SERVICES = ("customer", "sales", "campaign", "support", "analytics")
 ADMIN_EMAIL = "admin@e2e.mms.local"
 ADMIN_PASSWORD = "e2e-admin-password-2026"
 USER_PASSWORD = "e2e-user-password-2026"
+
+# The shared suite serves e2e journeys, the security battery, fuzzing and the load run from one
+# client address and a handful of identities: limits sized for people would refuse the tests'
+# own traffic. The security battery proves the limits on a gateway of its own with the defaults.
+TEST_RATE_LIMITS = {
+    "MMS_RATE_LIMIT_IDENTITY": "600000/60/100000",
+    "MMS_RATE_LIMIT_IP": "600000/60/100000",
+    "MMS_RATE_LIMIT_LOGIN": "6000/60/1000",
+    "MMS_LOGIN_FAILURES_IP": "6000/300/1000",
+}
+# Background jobs at test pace: survey emails and customer scores within seconds.
+FAST_JOBS = {
+    "MMS_SUPPORT_MAIL_INTERVAL": "0.5",
+    "MMS_ANALYTICS_SCORING_INTERVAL": "3",
+    # Opens and clicks within this many seconds of delivery count as machines (default 5).
+    "MMS_CAMPAIGN_MACHINE_SECONDS": "1",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big each proof runs. ``ci`` fits ``make test``'s serial stage; ``full`` is the
+    issue's own sizes."""
+
+    name: str
+    chaos_orders: int
+    worker_kill_orders: int
+    db_outage_seconds: float
+    proxy_orders: int
+    fuzz_examples: int
+    load_seconds: float
+    load_users: int
+
+    @classmethod
+    def current(cls) -> Profile:
+        name = os.environ.get("MMS_PROOF_PROFILE", "ci").strip().lower() or "ci"
+        if name == "full":
+            return cls("full", 10_000, 3_000, 30.0, 1_000, 25, 300.0, 24)
+        if name != "ci":
+            raise pytest.UsageError(f"MMS_PROOF_PROFILE must be ci or full, not {name!r}")
+        return cls("ci", 300, 240, 10.0, 150, 2, 20.0, 6)
+
+
+PROFILE = Profile.current()
 
 
 def start_suite(
@@ -36,8 +92,14 @@ def start_suite(
     database_urls: dict[str, str] | None = None,
     extra_env: dict | None = None,
     api_workers: int = 1,
+    worker_env: dict[str, dict[str, str]] | None = None,
 ) -> Suite:
-    """Set up and start ``services`` and the gateway; the caller stops it (``suite.stop_all``)."""
+    """Set up and start ``services`` and the gateway; the caller stops it (``suite.stop_all``).
+
+    Migrations run side by side and every process starts before any is waited for: on two
+    cores that halves the start. ``worker_env`` adds variables to one service's worker only
+    (e.g. its broker URL through a fault proxy).
+    """
     env = {
         "MMS_SMTP_HOST": mail.host,
         "MMS_SMTP_PORT": str(mail.port),
@@ -51,20 +113,27 @@ def start_suite(
     )
     for service in (*services, "gateway"):
         suite.port(service)
+    worker_env = worker_env or {}
     try:
-        for service in services:
-            suite.setup(service)
-        suite.setup("gateway")
-        for service in services:
-            suite.start_api(service, workers=api_workers)
-            suite.start_worker(service)
-        suite.start_api("gateway", workers=api_workers)
-        suite.start_worker("gateway")
+        with ThreadPoolExecutor(max_workers=len(services) + 1) as pool:
+            for future in [pool.submit(suite.setup, s) for s in (*services, "gateway")]:
+                future.result()
+        names = []
+        for service in (*services, "gateway"):
+            suite.start_api(service, workers=api_workers, wait=False)
+            suite.start_worker(service, env=worker_env.get(service), wait=False)
+            names += [f"{service}-api", f"{service}-worker"]
+        suite.wait_ready(*names, timeout=120)
     except Exception:
         print(suite.group.report())
         suite.stop_all()
         raise
     return suite
+
+
+@pytest.fixture(scope="session")
+def profile() -> Profile:
+    return PROFILE
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +146,12 @@ def mail():
 @pytest.fixture(scope="session")
 def suite(tmp_path_factory, broker, mail):
     name, amqp_url = broker.new_vhost()
-    suite = start_suite(tmp_path_factory.mktemp("suite"), amqp_url, mail)
+    suite = start_suite(
+        tmp_path_factory.mktemp("suite"),
+        amqp_url,
+        mail,
+        extra_env={**TEST_RATE_LIMITS, **FAST_JOBS},
+    )
     try:
         yield suite
     finally:
@@ -138,6 +212,7 @@ class Api:
     def __init__(self, base: str):
         self.base = base
         self._admin: Client | None = None
+        self._teams: set[str] = set()
 
     def login(self, email: str, password: str) -> Client:
         response = requests.post(
@@ -155,8 +230,18 @@ class Api:
             self._admin = self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
         return self._admin
 
+    def team(self, name: str) -> str:
+        """Make sure the team exists (users can only join existing teams)."""
+        if name not in self._teams:
+            self.admin.ok("POST", "/api/v1/teams", json={"name": name}, expect=(201, 409))
+            self._teams.add(name)
+        return name
+
     def user(self, *roles: str, team: str | None = None, name: str | None = None) -> Client:
+        """A new user with ``roles`` (in ``team``, created when missing), signed in."""
         email = f"{roles[0]}.{uuid.uuid4().hex[:8]}@e2e.mms.local"
+        if team:
+            self.team(team)
         self.admin.ok(
             "POST",
             "/api/v1/users",
@@ -185,3 +270,214 @@ class Api:
 @pytest.fixture(scope="session")
 def api(suite) -> Api:
     return Api(suite.processes["gateway-api"].url)
+
+
+def unique(prefix: str = "") -> str:
+    """A short unique token for names, emails, SKUs and codes."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+class Shop:
+    """Records the journeys need, made through the gateway, and waits for their replicas.
+
+    Services learn customers from events: sales, support and campaign accept a customer only
+    once its ``customer.created`` has arrived, so the helpers wait (with a deadline) until the
+    service answers something other than "unknown customer".
+    """
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def customer(self, client: Client | None = None, *, email: str | None = None, **fields):
+        """A person with a unique email; ``consent=True`` grants email consent."""
+        client = client or self.client
+        consent = fields.pop("consent", False)
+        email = email or f"{unique('c.')}@example.com"
+        body = {
+            "kind": "person",
+            "name": fields.pop("name", "E2E Customer"),
+            "emails": [{"address": email, "primary": True}],
+            **fields,
+        }
+        created = client.ok("POST", "/api/v1/customers", json=body, params={"force": "true"})
+        if consent:
+            created = client.ok(
+                "POST",
+                f"/api/v1/customers/{created['id']}/consents",
+                json={"channel": "email", "status": "granted", "source": "e2e signup form"},
+            )
+        return created
+
+    def product(self, price: str = "24.50", tax_rate: str = "0.19", **fields) -> dict:
+        return self.client.ok(
+            "POST",
+            "/api/v1/products",
+            json={
+                "sku": unique("SKU-"),
+                "name": fields.pop("name", "E2E tea"),
+                "list_price": price,
+                "tax_rate": tax_rate,
+                "category": fields.pop("category", "Tea"),
+                **fields,
+            },
+        )
+
+    def known_to_sales(self, customer_id: str, product_id: str, timeout: float = 30) -> None:
+        """Wait until sales can price an order for the customer (its replica has them)."""
+
+        def known():
+            response = self.client.post(
+                "/api/v1/orders/preview",
+                json={
+                    "customer_id": customer_id,
+                    "lines": [{"product_id": product_id, "quantity": "1"}],
+                },
+            )
+            return response.status_code == 200
+
+        wait_for(known, timeout=timeout, message=f"customer {customer_id} known to sales")
+
+    def order(self, customer_id: str, product_id: str, quantity: str = "1", client=None, **extra):
+        client = client or self.client
+        return client.ok(
+            "POST",
+            "/api/v1/orders",
+            json={
+                "customer_id": customer_id,
+                "lines": [{"product_id": product_id, "quantity": quantity}],
+                **extra,
+            },
+        )
+
+    def ticket(self, customer_id: str, client=None, timeout: float = 30, **fields) -> dict:
+        """Open a ticket, waiting for support to know the customer (and the order, if any)."""
+        client = client or self.client
+        body = {
+            "customer_id": customer_id,
+            "subject": fields.pop("subject", "E2E: kettle stopped heating"),
+            "category": fields.pop("category", "question"),
+            "channel": fields.pop("channel", "email"),
+            **fields,
+        }
+
+        def opened():
+            response = client.post("/api/v1/tickets", json=body)
+            if response.status_code == 201:
+                return response.json()
+            assert response.status_code == 422, response.text
+            return None
+
+        return wait_for(opened, timeout=timeout, message=f"support to know {customer_id}")
+
+    def template(self, html: str | None = None, subject: str = "Hi {{ first_name }}") -> dict:
+        return self.client.ok(
+            "POST",
+            "/api/v1/templates",
+            json={
+                "name": unique("E2E template "),
+                "subject": subject,
+                "html": html
+                or '<p>Hello {{ first_name }}, <a href="https://shop.example.com/">shop</a></p>',
+            },
+        )
+
+    def known_to_campaign(
+        self, template_id: str, customer_id: str, first_name: str | None = None, timeout=30
+    ) -> None:
+        """Wait until the campaign service has every event the customer service wrote about the
+        customer so far (segment memberships included): give the customer a new first name and
+        wait for it in a template preview. One outbox, one ordered queue: the rename comes last.
+        """
+        marker = first_name or unique("Zed")
+        customer = self.client.ok("GET", f"/api/v1/customers/{customer_id}")
+        self.client.ok(
+            "PATCH",
+            f"/api/v1/customers/{customer_id}",
+            json={"first_name": marker},
+            headers={"If-Match": f'"{customer["version"]}"'},
+        )
+
+        def rendered():
+            preview = self.client.post(
+                f"/api/v1/templates/{template_id}/preview", json={"customer_id": customer_id}
+            )
+            return preview.status_code == 200 and marker in preview.json()["html"]
+
+        wait_for(rendered, timeout=timeout, message=f"campaign to know customer {customer_id}")
+
+    def wait_segment(self, segment_id: str, members: int, timeout: float = 30) -> dict:
+        def evaluated():
+            segment = self.client.ok("GET", f"/api/v1/segments/{segment_id}")
+            ready = segment["evaluation"] == "current" and segment["member_count"] == members
+            return ready and segment
+
+        return wait_for(evaluated, timeout=timeout, message=f"segment with {members} members")
+
+    def send_campaign(self, customer_ids: list[str], **fields) -> dict:
+        """Email ``customer_ids`` (who must have email consent) through a static segment and a
+        launched campaign; returns the campaign once its send has finished."""
+        segment = self.client.ok(
+            "POST", "/api/v1/segments", json={"name": unique("E2E list "), "kind": "static"}
+        )
+        self.client.ok(
+            "POST", f"/api/v1/segments/{segment['id']}/members", json={"add": customer_ids}
+        )
+        self.wait_segment(segment["id"], len(customer_ids))
+        template = self.template()
+        for customer_id in customer_ids:
+            self.known_to_campaign(template["id"], customer_id)
+        campaign = self.client.ok(
+            "POST",
+            "/api/v1/campaigns",
+            json={
+                "name": unique("E2E campaign "),
+                "channel": "email",
+                "segment_ids": [segment["id"]],
+                "variants": [{"name": "A", "split_percent": 100, "template_id": template["id"]}],
+                **fields,
+            },
+        )
+        self.client.ok("POST", f"/api/v1/campaigns/{campaign['id']}/launch")
+
+        def finished():
+            progress = self.client.ok("GET", f"/api/v1/campaigns/{campaign['id']}/send")
+            return progress["phase"] == "finished" and progress
+
+        progress = wait_for(finished, timeout=60, message="the campaign's send to finish")
+        assert progress["recipients"] == len(customer_ids), progress
+        return campaign
+
+
+@pytest.fixture(scope="session")
+def shop(api) -> Shop:
+    return Shop(api.admin)
+
+
+# -- key figures ------------------------------------------------------------------------------
+
+_FIGURES: list[dict] = []
+
+
+@pytest.fixture
+def figures(request):
+    """``figures(**values)`` records a proof's key figures (printed at the end of the run and
+    appended as JSON lines to ``MMS_PROOF_FIGURES`` when set)."""
+
+    def record(**values):
+        entry = {"test": request.node.nodeid, "at": time.time(), **values}
+        _FIGURES.append(entry)
+        path = os.environ.get("MMS_PROOF_FIGURES")
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, default=str) + "\n")
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _FIGURES:
+        return
+    terminalreporter.section("proof figures")
+    for entry in _FIGURES:
+        values = {k: v for k, v in entry.items() if k not in ("test", "at")}
+        terminalreporter.write_line(f"{entry['test']}: {json.dumps(values, default=str)}")
