@@ -199,7 +199,8 @@ def register_error_handlers(app: Flask, error_map: dict[type[Exception], tuple] 
         # 500. Use cases check uniqueness first; this is the net under that check.
         log.info("integrity_conflict", error=str(error.orig or error)[:300])
         return error_response(
-            409, "conflict",
+            409,
+            "conflict",
             "This conflicts with an existing record (a value that must be unique is taken, or a "
             "referenced record is gone); fetch the current state and retry.",
         )

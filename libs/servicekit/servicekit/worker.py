@@ -184,8 +184,9 @@ class Worker:
         port = self.settings.worker_port
         if not port:
             return
-        self._server = make_server(self.settings.worker_bind, port, self._wsgi,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(
+            self.settings.worker_bind, port, self._wsgi, handler_class=_QuietHandler
+        )
         thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
         thread.start()
 

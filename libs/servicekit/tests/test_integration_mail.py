@@ -63,3 +63,18 @@ def test_server_down_is_temporary_not_lost():
     (result,) = sender.send([Mail(to="a@example.com", subject="s", text="t")])
     assert result.outcome == "temporary"
     assert "unavailable" in result.detail
+
+
+def test_unicode_and_header_injection(smtp_sink):
+    mail = Mail(to="mei@example.com", to_name="林美", subject="春季新品 — 10% off",
+                text="你好，美！", html="<p>你好</p>",
+                headers={"X-Campaign": "spring\r\nBcc: victim@example.com"})
+    with SmtpSender(settings(smtp_sink)) as sender:
+        (result,) = sender.send([mail])
+    assert result.sent
+    (received,) = smtp_sink.messages
+    assert received.subject == "春季新品 — 10% off"
+    assert "林美" in str(received.message["To"])
+    assert received.body("plain").strip() == "你好，美！"
+    assert received.message["Bcc"] is None  # the line break did not start a new header
+    assert received.rcpt_tos == ["mei@example.com"]

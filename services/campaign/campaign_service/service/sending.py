@@ -29,7 +29,6 @@ from urllib.parse import quote
 from sqlalchemy import and_, bindparam, func, select, update
 
 from campaign_service.adapters import tables as t
-from campaign_service.adapters.mail import CampaignMail
 from campaign_service.adapters.sql import insert_ignore
 from campaign_service.config import CampaignSettings
 from campaign_service.domain import events
@@ -169,7 +168,7 @@ class SendContext:
             add_unsubscribe_footer=not compiled.uses_unsubscribe,
             add_survey_link=survey_url is not None and not compiled.uses_survey,
         )
-        mail = CampaignMail(
+        mail = Mail(
             to=address,
             to_name=row.name or None,
             subject=rendered.subject,
