@@ -125,6 +125,9 @@ def questions(end: date):
     def q(name, path, sql, months):
         return name, lambda k: (path.format(*window(k, months)), sql.format(*window(k, months)))
 
+    # Questions marked "(facts)" are served from the fact tables (a filter no rollup holds);
+    # the rest read rollups, scores or small fact tables.
+
     paid = "paid AND NOT cancelled"
     return [
         q(
@@ -154,7 +157,7 @@ def questions(end: date):
             12,
         ),
         q(
-            "online store by category, 3 months (filtered)",
+            "online store by category, 3 months (facts)",
             "revenue?from={0}&to={1}&dimension=category&channel=online_store",
             f"""SELECT date_trunc('month', o.placed_at), l.category,
           sum(CASE WHEN {paid} THEN l.base_amount ELSE 0 END) FROM lines l JOIN orders o
@@ -440,9 +443,12 @@ def main() -> None:
             )
         )
         p95 = percentile(everything, 95)
+        served = [v for name, values in r["api"].items() if "(facts)" not in name for v in values]
+        p95_served = percentile(served, 95)
         say(
             f"overall p95 {p95:.1f} ms against a {TARGET_P95_MS} ms target: "
-            f"{'met' if p95 <= TARGET_P95_MS else 'NOT met'}"
+            f"{'met' if p95 <= TARGET_P95_MS else 'NOT met'}; without the fact-table question "
+            f"{p95_served:.1f} ms: {'met' if p95_served <= TARGET_P95_MS else 'NOT met'}"
         )
 
 
