@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "gateway" / "tests"))
 
-from processes import Keys, Processes, create_user, start_customer, start_gateway  # noqa: E402
+from gateway_processes import Keys, Processes, create_user, start_customer, start_gateway  # noqa: E402
 
 from servicekit.identity import IDENTITY_HEADER, IdentitySigner  # noqa: E402
 

@@ -8,24 +8,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 
 from gateway.app import create_app
-from gateway.passwords import Passwords
 from gateway.runtime import MIGRATIONS, GatewayRuntime
 from gateway.settings import SERVICE_PORTS, GatewaySettings, Rate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from servers import AppThread, fake_upstream
-
-PASSWORD = "correct horse battery staple"
-JWT_SECRET = "test-secret-" + "x" * 40
-
-
-def fast_passwords() -> Passwords:
-    """argon2id with test-sized parameters (the real ones cost ~50 ms per hash)."""
-    return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+# Test modules import shared helpers from gateway_testkit (a unique name: under pytest's
+# importlib mode a bare `import conftest` may find another directory's conftest).
+from gateway_testkit import JWT_SECRET, PASSWORD, AppThread, fake_upstream, fast_passwords
 
 
 def gateway_settings(db_url: str, rl_url: str, minter, upstream_url: str, **overrides):

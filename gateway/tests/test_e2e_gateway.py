@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from processes import Keys, Processes, create_user, start_customer, start_gateway
+from gateway_processes import Keys, Processes, create_user, start_customer, start_gateway
 
 from servicekit.identity import IDENTITY_HEADER
 
@@ -118,7 +118,7 @@ def test_gateway_worker_and_cli(group, tmp_path):
     """setup creates the first admin; seed-demo is idempotent; the worker reports healthy."""
     import os
 
-    from processes import BIN, gateway_env
+    from gateway_processes import BIN, gateway_env
 
     from servicekit.testing.servers import free_port
 
@@ -160,7 +160,7 @@ def test_customer_360_with_every_service_running(group):
     """The 360's filters against the real services (skipped until all five are installed)."""
     import shutil
 
-    from processes import BIN, base_env
+    from gateway_processes import BIN, base_env
 
     from servicekit.testing.servers import free_port
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, fast_passwords
+from gateway_testkit import PASSWORD, fast_passwords
 from sqlalchemy import select
 
 from gateway import tables as t

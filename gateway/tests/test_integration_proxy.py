@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from servers import SEEN
+from gateway_testkit import SEEN
 
 from servicekit.testing.servers import free_port
 
@@ -147,7 +147,7 @@ def test_reads_are_retried_but_writes_are_not(start_gateway, upstream):
     import asyncio
 
     from aiohttp import web
-    from servers import AppThread
+    from gateway_testkit import AppThread
 
     state = {"calls": 0}
 

@@ -14,8 +14,7 @@ import time
 import jwt
 import pytest
 import requests
-from conftest import JWT_SECRET
-from servers import SEEN, WsgiThread
+from gateway_testkit import JWT_SECRET, SEEN, WsgiThread
 
 from customer_service.entrypoints import runtime as customer_runtime
 from customer_service.entrypoints.wsgi import create_app as customer_app

@@ -196,3 +196,16 @@ def fake_upstream(public_pem: str, *, name: str = "fake") -> web.Application:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_route("*", "/{tail:.*}", echo)
     return app
+
+
+PASSWORD = "correct horse battery staple"
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+def fast_passwords():
+    """argon2id with test-sized parameters (the real ones cost ~50 ms per hash)."""
+    from argon2 import PasswordHasher
+
+    from gateway.passwords import Passwords
+
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
