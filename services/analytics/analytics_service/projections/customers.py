@@ -68,7 +68,9 @@ class CustomersProjection(FactProjection):
         if event.event_type == "customer.erased":
             if row["erased_at"] is not None:
                 return False
-            # Personal data goes; the customer's anonymous aggregates stay.
+            # Personal data goes; the customer's anonymous aggregates stay. (A profile event that
+            # arrives later still updates the anonymous fields, by revision, but never the
+            # personal ones: the result is the same in any order.)
             row.update(name=None, city=None, erased_at=parse_time(data["erased_at"]))
         elif event.event_type == "customer.consent.changed":
             consents = dict(row["consents"])

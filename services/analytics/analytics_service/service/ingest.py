@@ -173,14 +173,12 @@ def _scrub_for_erasures(tx: Tx, fresh: Sequence[Envelope]) -> None:
         candidates = {env.data.get("customer_id") for env in personal} - {None}
         lead_ids = {env.data["lead_id"] for env in personal if env.event_type in LEAD_EVENTS}
         if lead_ids:
-            candidates |= set(
-                tx.session.execute(
-                    select(t.leads.c.customer_id).where(
-                        t.leads.c.lead_id.in_(sorted(lead_ids)),
-                        t.leads.c.customer_id.is_not(None),
-                    )
-                ).scalars()
-            )
+            for linked, matched in tx.session.execute(
+                select(t.leads.c.customer_id, t.leads.c.matched_customer_id).where(
+                    t.leads.c.lead_id.in_(sorted(lead_ids))
+                )
+            ):
+                candidates |= {linked, matched} - {None}
         if candidates:
             erased |= set(
                 tx.session.execute(
@@ -197,7 +195,9 @@ def _scrub_for_erasures(tx: Tx, fresh: Sequence[Envelope]) -> None:
 def scrub_customer(session: Session, customer_id: str) -> int:
     """Remove one customer's personal data from archived payloads; return rows changed."""
     a = t.event_archive.c
-    lead_ids = select(t.leads.c.lead_id).where(t.leads.c.customer_id == customer_id)
+    lead_ids = select(t.leads.c.lead_id).where(
+        (t.leads.c.customer_id == customer_id) | (t.leads.c.matched_customer_id == customer_id)
+    )
     rows = session.execute(
         select(a.event_id, a.event_type, a.payload).where(
             a.event_type.in_(sorted(SCRUBBERS)),
