@@ -546,6 +546,22 @@ attribution_items = Table(
     Index("ix_attribution_items_day", "placed_day"),
 )
 
+# Sums of attributed revenue per day placed, campaign, variant and model.
+attribution_daily = Table(
+    "attribution_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("campaign_id", String(ID), primary_key=True),
+    Column("variant_id", String(ID), primary_key=True),
+    Column("model", String(12), primary_key=True),
+    Column("week", Date, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("quarter", Date, nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("revenue", Amount(), nullable=False),
+    Index("ix_attribution_daily_day", "day"),
+)
+
 messages = Table(
     "messages",
     metadata,
@@ -789,4 +805,26 @@ customer_scores = Table(
     Column("published_fingerprint", String(64)),
     Column("published_at", UtcDateTime()),
     Index("ix_customer_scores_segment", "segment"),
+    Index("ix_customer_scores_clv", "clv_predicted"),
+)
+
+# The scores summed per segment, R/F/M, country and cohort, rewritten by every scoring run: the
+# RFM and CLV reports read this instead of every customer.
+score_summary = Table(
+    "score_summary",
+    metadata,
+    Column("segment", String(30), primary_key=True),
+    Column("r", Integer, primary_key=True),
+    Column("f", Integer, primary_key=True),
+    Column("m", Integer, primary_key=True),
+    Column("country", String(100), primary_key=True),
+    Column("cohort", Date, primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("recency_days", Integer, nullable=False),
+    Column("frequency", Integer, nullable=False),
+    Column("monetary", Amount(), nullable=False),
+    Column("clv_historic", Amount(), nullable=False),
+    Column("clv_predicted", Amount(), nullable=False),
+    Column("average_order_value", Amount(), nullable=False),
+    Column("churn_risk", Amount(), nullable=False),
 )

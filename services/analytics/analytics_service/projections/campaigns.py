@@ -7,9 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from analytics_service.adapters import tables as t
 from analytics_service.adapters.sql import Tx
-from analytics_service.domain.money import q4
+from analytics_service.domain.money import ZERO, q4
 from analytics_service.domain.periods import month_start, week_start
 from analytics_service.domain.text import clip
 from analytics_service.projections.framework import (
@@ -21,6 +23,7 @@ from analytics_service.projections.framework import (
     earliest,
     parse_time,
 )
+from analytics_service.projections.rollups import RollupDelta
 
 CAMPAIGN_STATE_EVENTS = (
     "campaign.created",
@@ -137,7 +140,7 @@ class AttributionProjection(FactProjection):
     table = t.attributions
     key = "order_id"
     handles = {"campaign.attribution.recorded": (1,)}
-    tables = (t.attributions, t.attribution_items)
+    tables = (t.attributions, t.attribution_items, t.attribution_daily)
 
     def blank(self, key: str) -> dict[str, Any]:
         return blank_row(t.attributions, order_id=key, revision=0)
@@ -159,6 +162,22 @@ class AttributionProjection(FactProjection):
 
     def after_write(self, tx: Tx, changed) -> None:
         orders = [row["order_id"] for _, row in changed]
+        rollup = RollupDelta(
+            t.attribution_daily,
+            ("day", "campaign_id", "variant_id", "model"),
+            ("orders", "revenue"),
+            counts=(0,),
+        )
+        old: dict[tuple, tuple] = {}
+        for chunk_start in range(0, len(orders), 900):
+            chunk = orders[chunk_start : chunk_start + 900]
+            for item in tx.session.execute(
+                select(t.attribution_items).where(t.attribution_items.c.order_id.in_(chunk))
+            ):
+                key = (item.placed_day, item.campaign_id, item.variant_id or "", item.model)
+                orders_before, revenue_before = old.get(key, (0, ZERO))
+                old[key] = (orders_before + 1, revenue_before + item.revenue)
+        rollup.add(old, -1)
         tx.delete_in(t.attribution_items, "order_id", orders)
         items: dict[tuple, dict] = {}
         for _, row in changed:
@@ -181,6 +200,13 @@ class AttributionProjection(FactProjection):
                     **days,
                 }
         tx.insert(t.attribution_items, list(items.values()))
+        new: dict[tuple, tuple] = {}
+        for item in items.values():
+            key = (item["placed_day"], item["campaign_id"], item["variant_id"] or "", item["model"])
+            orders_after, revenue_after = new.get(key, (0, ZERO))
+            new[key] = (orders_after + 1, revenue_after + item["revenue"])
+        rollup.add(new, +1)
+        rollup.write(tx)
 
 
 class CouponsProjection(FactProjection):

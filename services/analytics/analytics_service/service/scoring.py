@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from analytics_service.adapters import tables as t
 from analytics_service.adapters.sql import Tx
+from analytics_service.domain.money import ZERO
 from analytics_service.domain.scores import (
     CustomerScore,
     CustomerScored,
@@ -64,6 +65,60 @@ def score_row(score: CustomerScore, computed_at: datetime) -> dict:
         "churn_risk": score.churn_risk,
         "computed_at": computed_at,
     }
+
+
+def summarise(db: Database, uow_factory: UnitOfWorkFactory, scores, excluded) -> None:
+    """Rewrite the per-segment/country/cohort sums the RFM and CLV reports read."""
+    with db.session() as session:
+        countries = dict(
+            session.execute(select(t.customers.c.customer_id, t.customers.c.country)).all()
+        )
+    sums: dict[tuple, list] = {}
+    for score in scores:
+        if score.customer_id in excluded or score.frequency == 0:
+            continue
+        cohort = score.first_order_day.replace(day=1)
+        key = (
+            score.segment,
+            score.r,
+            score.f,
+            score.m,
+            countries.get(score.customer_id) or "",
+            cohort,
+        )
+        cell = sums.setdefault(key, [0, 0, 0, ZERO, ZERO, ZERO, ZERO, ZERO])
+        for index, value in enumerate(
+            (
+                1,
+                score.recency_days,
+                score.frequency,
+                score.monetary,
+                score.clv_historic,
+                score.clv_predicted,
+                score.average_order_value,
+                score.churn_risk,
+            )
+        ):
+            cell[index] += value
+    names = ("segment", "r", "f", "m", "country", "cohort")
+    measures = (
+        "customers",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "clv_historic",
+        "clv_predicted",
+        "average_order_value",
+        "churn_risk",
+    )
+    rows = [
+        {**dict(zip(names, key, strict=True)), **dict(zip(measures, cell, strict=True))}
+        for key, cell in sums.items()
+    ]
+    with uow_factory() as uow:
+        uow.session.execute(delete(t.score_summary))
+        Tx(uow.session).insert(t.score_summary, rows)
+        uow.commit()
 
 
 def recompute_scores(
@@ -122,4 +177,5 @@ def recompute_scores(
         with uow_factory() as uow:
             Tx(uow.session).delete_in(t.customer_scores, "customer_id", removed)
             uow.commit()
+    summarise(db, uow_factory, scores, excluded)
     return ScoringResult(scored=len(scores), published=sent, removed=len(removed), as_of=as_of)

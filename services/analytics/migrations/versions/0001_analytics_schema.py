@@ -19,6 +19,22 @@ depends_on = None
 def upgrade() -> None:
     create_infrastructure_tables(op)
     op.create_table(
+        "attribution_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("campaign_id", sa.String(length=36), nullable=False),
+        sa.Column("variant_id", sa.String(length=36), nullable=False),
+        sa.Column("model", sa.String(length=12), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("quarter", sa.Date(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("revenue", Amount(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "campaign_id", "variant_id", "model"),
+    )
+    with op.batch_alter_table("attribution_daily", schema=None) as batch_op:
+        batch_op.create_index("ix_attribution_daily_day", ["day"], unique=False)
+
+    op.create_table(
         "attribution_items",
         sa.Column("order_id", sa.String(length=36), nullable=False),
         sa.Column("model", sa.String(length=12), nullable=False),
@@ -210,6 +226,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id"),
     )
     with op.batch_alter_table("customer_scores", schema=None) as batch_op:
+        batch_op.create_index("ix_customer_scores_clv", ["clv_predicted"], unique=False)
         batch_op.create_index("ix_customer_scores_segment", ["segment"], unique=False)
 
     op.create_table(
@@ -611,6 +628,24 @@ def upgrade() -> None:
         batch_op.create_index("ix_revenue_daily_dim_day", ["dim", "day"], unique=False)
 
     op.create_table(
+        "score_summary",
+        sa.Column("segment", sa.String(length=30), nullable=False),
+        sa.Column("r", sa.Integer(), nullable=False),
+        sa.Column("f", sa.Integer(), nullable=False),
+        sa.Column("m", sa.Integer(), nullable=False),
+        sa.Column("country", sa.String(length=100), nullable=False),
+        sa.Column("cohort", sa.Date(), nullable=False),
+        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.Column("recency_days", sa.Integer(), nullable=False),
+        sa.Column("frequency", sa.Integer(), nullable=False),
+        sa.Column("monetary", Amount(), nullable=False),
+        sa.Column("clv_historic", Amount(), nullable=False),
+        sa.Column("clv_predicted", Amount(), nullable=False),
+        sa.Column("average_order_value", Amount(), nullable=False),
+        sa.Column("churn_risk", Amount(), nullable=False),
+        sa.PrimaryKeyConstraint("segment", "r", "f", "m", "country", "cohort"),
+    )
+    op.create_table(
         "segment_members",
         sa.Column("segment_id", sa.String(length=36), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
@@ -820,6 +855,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_segment_members_customer")
 
     op.drop_table("segment_members")
+    op.drop_table("score_summary")
     with op.batch_alter_table("revenue_daily", schema=None) as batch_op:
         batch_op.drop_index("ix_revenue_daily_dim_day")
 
@@ -892,6 +928,7 @@ def downgrade() -> None:
     op.drop_table("customers")
     with op.batch_alter_table("customer_scores", schema=None) as batch_op:
         batch_op.drop_index("ix_customer_scores_segment")
+        batch_op.drop_index("ix_customer_scores_clv")
 
     op.drop_table("customer_scores")
     op.drop_table("customer_sales")
@@ -922,4 +959,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_attribution_items_day")
 
     op.drop_table("attribution_items")
+    with op.batch_alter_table("attribution_daily", schema=None) as batch_op:
+        batch_op.drop_index("ix_attribution_daily_day")
+
+    op.drop_table("attribution_daily")
     drop_infrastructure_tables(op)

@@ -79,16 +79,16 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
 
     # per (campaign, variant) facts for the period
     facts: dict[tuple[str, str], dict] = defaultdict(_blank)
-    ai = t.attribution_items.c
+    ad = t.attribution_daily.c
     for campaign_id, variant_id, item_model, revenue, orders in session.execute(
-        select(ai.campaign_id, ai.variant_id, ai.model, sum_amount(ai.revenue), func.count())
-        .where(ai.placed_day >= query.start, ai.placed_day <= query.end)
-        .group_by(ai.campaign_id, ai.variant_id, ai.model)
+        select(ad.campaign_id, ad.variant_id, ad.model, sum_amount(ad.revenue), func.sum(ad.orders))
+        .where(ad.day >= query.start, ad.day <= query.end)
+        .group_by(ad.campaign_id, ad.variant_id, ad.model)
     ):
         if keep(campaign_id) and item_model in MODELS:
             cell = facts[(campaign_id, variant_id or "")]
             cell[f"revenue_{item_model}"] += revenue
-            cell[f"orders_{item_model}"] += orders
+            cell[f"orders_{item_model}"] += int(orders or 0)
     e = t.engagement_daily.c
     for campaign_id, variant_id, sent in session.execute(
         select(e.campaign_id, e.variant_id, func.sum(e.sent))

@@ -62,6 +62,59 @@ def _scored(query: ReportQuery):
     return source, conditions
 
 
+def _population(query: ReportQuery):
+    """FROM, WHERE, per-group measures and grouping keys over the scored customers.
+
+    The scoring job's summary answers unless a customer-segment filter needs every customer.
+    """
+    if "segment" in query.filters:
+        source, conditions = _scored(query)
+        measures = {
+            "customers": func.count(),
+            "recency": func.sum(s.recency_days),
+            "frequency": func.sum(s.frequency),
+            "monetary": sum_amount(s.monetary),
+            "historic": sum_amount(s.clv_historic),
+            "predicted": sum_amount(s.clv_predicted),
+            "aov": sum_amount(s.average_order_value),
+            "churn": sum_amount(s.churn_risk),
+        }
+        keys = {
+            "segment": s.segment,
+            "r": s.r,
+            "f": s.f,
+            "m": s.m,
+            "country": nz(t.customers.c.country),
+            "cohort": s.first_order_day,
+        }
+        return source, conditions, measures, keys
+    ss = t.score_summary.c
+    conditions = []
+    if "country" in query.filters:
+        conditions.append(ss.country.in_(query.filters["country"]))
+    if "rfm_segment" in query.filters:
+        conditions.append(ss.segment.in_(query.filters["rfm_segment"]))
+    measures = {
+        "customers": func.sum(ss.customers),
+        "recency": func.sum(ss.recency_days),
+        "frequency": func.sum(ss.frequency),
+        "monetary": sum_amount(ss.monetary),
+        "historic": sum_amount(ss.clv_historic),
+        "predicted": sum_amount(ss.clv_predicted),
+        "aov": sum_amount(ss.average_order_value),
+        "churn": sum_amount(ss.churn_risk),
+    }
+    keys = {
+        "segment": ss.segment,
+        "r": ss.r,
+        "f": ss.f,
+        "m": ss.m,
+        "country": ss.country,
+        "cohort": ss.cohort,
+    }
+    return t.score_summary, conditions, measures, keys
+
+
 def _as_of(session: Session) -> date | None:
     return session.execute(select(func.max(s.as_of))).scalar()
 
@@ -70,20 +123,20 @@ def _as_of(session: Session) -> date | None:
 
 
 def rfm(session: Session, query: ReportQuery, currency: str) -> Report:
-    source, conditions = _scored(query)
+    source, conditions, measures, keys = _population(query)
     dimension = query.dimension
     if dimension == "grid":
-        return _rfm_grid(session, query, currency, source, conditions)
-    key = {"segment": s.segment, "r": s.r, "f": s.f, "m": s.m}[dimension]
+        return _rfm_grid(session, query, currency, source, conditions, measures, keys)
+    key = keys[dimension]
     rows_db = session.execute(
         select(
             key.label("key"),
-            func.count().label("customers"),
-            func.sum(s.recency_days).label("recency"),
-            func.sum(s.frequency).label("frequency"),
-            sum_amount(s.monetary).label("monetary"),
-            sum_amount(s.clv_predicted).label("clv_predicted"),
-            sum_amount(s.churn_risk).label("churn"),
+            measures["customers"].label("customers"),
+            measures["recency"].label("recency"),
+            measures["frequency"].label("frequency"),
+            measures["monetary"].label("monetary"),
+            measures["predicted"].label("clv_predicted"),
+            measures["churn"].label("churn"),
         )
         .select_from(source)
         .where(*conditions)
@@ -160,17 +213,17 @@ def rfm(session: Session, query: ReportQuery, currency: str) -> Report:
     )
 
 
-def _rfm_grid(session, query, currency, source, conditions) -> Report:
+def _rfm_grid(session, query, currency, source, conditions, measures, keys) -> Report:
     found = session.execute(
         select(
-            s.r,
-            s.f,
-            func.count().label("customers"),
-            sum_amount(s.monetary).label("monetary"),
+            keys["r"].label("r"),
+            keys["f"].label("f"),
+            measures["customers"].label("customers"),
+            measures["monetary"].label("monetary"),
         )
         .select_from(source)
         .where(*conditions)
-        .group_by(s.r, s.f)
+        .group_by(keys["r"], keys["f"])
     ).all()
     cells = {(r.r, r.f): r for r in found}
     rows, matrix = [], []
@@ -314,22 +367,19 @@ def cohorts(session: Session, query: ReportQuery, currency: str) -> Report:
 
 
 def clv(session: Session, query: ReportQuery, currency: str) -> Report:
-    source, conditions = _scored(query)
     if query.dimension == "customer":
+        source, conditions = _scored(query)
         return _top_customers(session, query, currency, source, conditions)
-    key = {
-        "segment": s.segment,
-        "country": nz(t.customers.c.country),
-        "cohort": s.first_order_day,
-    }[query.dimension]
+    source, conditions, measures, keys = _population(query)
+    key = keys[query.dimension]
     found = session.execute(
         select(
             key.label("key"),
-            func.count().label("customers"),
-            sum_amount(s.clv_historic).label("historic"),
-            sum_amount(s.clv_predicted).label("predicted"),
-            sum_amount(s.average_order_value).label("aov"),
-            sum_amount(s.churn_risk).label("churn"),
+            measures["customers"].label("customers"),
+            measures["historic"].label("historic"),
+            measures["predicted"].label("predicted"),
+            measures["aov"].label("aov"),
+            measures["churn"].label("churn"),
         )
         .select_from(source)
         .where(*conditions)
