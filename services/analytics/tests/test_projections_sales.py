@@ -252,3 +252,31 @@ def test_an_order_counts_once_per_category_on_both_paths(rt, feed, events):
     assert rollup == facts
     tea = rollup[("2026-01", "Tea")]
     assert (tea["orders"], tea["paid_orders"], tea["units"], tea["net"]) == (1, 1, D(3), D("40.00"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "granularity"),
+    [
+        ("2026-01-15", "2026-02-10", "month"),  # part-months at both edges
+        ("2026-01-01", "2026-02-10", "quarter"),  # a whole month and a part-month
+        ("2026-01-11", "2026-02-28", "year"),
+        ("2026-01-01", "2026-02-28", "week"),
+    ],
+)
+def test_monthly_and_daily_rollups_agree_with_the_facts(rt, feed, events, start, end, granularity):
+    feed(order_events(events))
+    query = {
+        "start": date.fromisoformat(start),
+        "end": date.fromisoformat(end),
+        "granularity": granularity,
+        "dimension": "channel",
+    }
+    with rt.db.session() as session:
+        rollup = revenue_report(session, ReportQuery(**query), "EUR").rows
+        facts = revenue_report(
+            session,
+            ReportQuery(**query, filters={"channel": ("online_store", "retail_store")}),
+            "EUR",
+        ).rows
+    assert rollup == facts
+    assert rollup

@@ -233,6 +233,26 @@ revenue_daily = Table(
     Index("ix_revenue_daily_dim_day", "dim", "day"),
 )
 
+# The same sums per calendar month: monthly and longer reports over whole months read 30 times
+# fewer rows here (edge months that are only partly in a period come from the daily rows).
+revenue_monthly = Table(
+    "revenue_monthly",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("dim", String(12), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("quarter", Date, nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("paid_orders", Integer, nullable=False),
+    Column("units", Amount(), nullable=False),
+    Column("booked", Amount(), nullable=False),
+    Column("gross", Amount(), nullable=False),
+    Column("returns", Amount(), nullable=False),
+    Column("net", Amount(), nullable=False),
+    Index("ix_revenue_monthly_dim_month", "dim", "month"),
+)
+
 products = Table(
     "products",
     metadata,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from analytics_service.adapters import tables as t
 from analytics_service.adapters.sql import Tx
 from analytics_service.domain import orders as o
-from analytics_service.domain.periods import month_start, week_start
+from analytics_service.domain.periods import month_start, quarter_start, week_start
 from analytics_service.projections import customer_value
 from analytics_service.projections.framework import Event, Projection, group_by
 from analytics_service.projections.rollups import RollupDelta
@@ -140,6 +140,11 @@ def line_rows(state: o.OrderState) -> list[dict]:
     ]
 
 
+def by_month(contributions: dict) -> dict:
+    """Daily contributions re-keyed by month (one order's fall on a single day)."""
+    return {(month_start(day), dim, key): m for (day, dim, key), m in contributions.items()}
+
+
 class SalesProjection(Projection):
     name = "sales"
     handles = dict.fromkeys(ORDER_EVENTS, (1,))
@@ -147,6 +152,7 @@ class SalesProjection(Projection):
         t.orders,
         t.order_lines,
         t.revenue_daily,
+        t.revenue_monthly,
         t.products,
         t.customer_sales,
         t.cohort_cells,
@@ -157,6 +163,13 @@ class SalesProjection(Projection):
         tx.lock("order", by_order)
         stored = tx.fetch(t.orders, "order_id", by_order)
         rollup = RollupDelta(t.revenue_daily, ROLLUP_KEYS, o.MEASURES, counts=(0, 1, 2))
+        monthly = RollupDelta(
+            t.revenue_monthly,
+            ("month", "dim", "key"),
+            o.MEASURES,
+            counts=(0, 1, 2),
+            calendar_of=lambda key: {"quarter": quarter_start(key[0])},
+        )
         changed: list[o.OrderState] = []
         relined: list[o.OrderState] = []
         # (raw customer id, day, purchases, net, sign) before resolution of merges
@@ -175,7 +188,9 @@ class SalesProjection(Projection):
             changed.append(state)
             if state.line_signature() != before_lines:
                 relined.append(state)
-            rollup.change(before, state.contributions())
+            after_contributions = state.contributions()
+            rollup.change(before, after_contributions)
+            monthly.change(by_month(before), by_month(after_contributions))
             customer, contribution = before_customer
             if contribution is not None and customer:
                 day, purchases, net = contribution
@@ -190,6 +205,7 @@ class SalesProjection(Projection):
         tx.delete_in(t.order_lines, "order_id", [s.order_id for s in relined if s.lines_rev])
         tx.insert(t.order_lines, [row for s in relined for row in line_rows(s)])
         rollup.write(tx)
+        monthly.write(tx)
         self._products(tx, [s for s in relined if s.lines])
         resolved = customer_value.resolve(tx, {c[0] for c in customer_changes})
         deltas: dict[str, list] = defaultdict(list)

@@ -628,6 +628,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_revenue_daily_dim_day", ["dim", "day"], unique=False)
 
     op.create_table(
+        "revenue_monthly",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("dim", sa.String(length=12), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("quarter", sa.Date(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("cancelled", sa.Integer(), nullable=False),
+        sa.Column("paid_orders", sa.Integer(), nullable=False),
+        sa.Column("units", Amount(), nullable=False),
+        sa.Column("booked", Amount(), nullable=False),
+        sa.Column("gross", Amount(), nullable=False),
+        sa.Column("returns", Amount(), nullable=False),
+        sa.Column("net", Amount(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "dim", "key"),
+    )
+    with op.batch_alter_table("revenue_monthly", schema=None) as batch_op:
+        batch_op.create_index("ix_revenue_monthly_dim_month", ["dim", "month"], unique=False)
+
+    op.create_table(
         "score_summary",
         sa.Column("segment", sa.String(length=30), nullable=False),
         sa.Column("r", sa.Integer(), nullable=False),
@@ -856,6 +875,10 @@ def downgrade() -> None:
 
     op.drop_table("segment_members")
     op.drop_table("score_summary")
+    with op.batch_alter_table("revenue_monthly", schema=None) as batch_op:
+        batch_op.drop_index("ix_revenue_monthly_dim_month")
+
+    op.drop_table("revenue_monthly")
     with op.batch_alter_table("revenue_daily", schema=None) as batch_op:
         batch_op.drop_index("ix_revenue_daily_dim_day")
 

@@ -12,12 +12,15 @@ order facts.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, case, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from analytics_service.adapters import tables as t
+from analytics_service.domain import periods
 from analytics_service.domain.errors import InvalidQuery
 from analytics_service.domain.money import ZERO
 from analytics_service.service.reports import labels as lb
@@ -169,19 +172,68 @@ def _rollup_source(query: ReportQuery):
 
 def revenue_cells(session: Session, query: ReportQuery) -> dict[tuple, dict[str, Decimal | int]]:
     """{(period start, key): measures} for the query (periods folded to its granularity)."""
+    cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     rollup = query.dimension in ROLLUP_DIMENSIONS and not query.filters
-    source, measures, bucket, day, key, conditions = (
-        _rollup_source(query) if rollup else _fact_source(query)
-    )
+    if not rollup:
+        _collect(session, query, _fact_source(query), query.start, query.end, cells)
+        return cells
+    first_full = periods.month_start(query.start)
+    if first_full < query.start:
+        first_full = periods.add_months(first_full, 1)
+    after_last = periods.add_months(periods.month_start(query.end), 1)
+    last_full = after_last - timedelta(days=1)
+    if query.end < last_full:
+        last_full = periods.month_start(query.end) - timedelta(days=1)
+    if query.granularity in ("day", "week") or first_full > last_full:
+        _collect(session, query, _rollup_source(query), query.start, query.end, cells)
+        return cells
+    # Whole months from the monthly rollup, the part-months at either edge from the daily one.
+    _collect(session, query, _monthly_source(query), first_full, last_full, cells)
+    if query.start < first_full:
+        edge_query = replace(query, granularity="month")
+        _collect(
+            session,
+            edge_query,
+            _rollup_source(edge_query),
+            query.start,
+            first_full - timedelta(days=1),
+            cells,
+            query.granularity,
+        )
+    if last_full < query.end:
+        edge_query = replace(query, granularity="month")
+        _collect(
+            session,
+            edge_query,
+            _rollup_source(edge_query),
+            last_full + timedelta(days=1),
+            query.end,
+            cells,
+            query.granularity,
+        )
+    return cells
+
+
+def _monthly_source(query: ReportQuery):
+    r = t.revenue_monthly
+    measures = {
+        name: func.sum(r.c[name]) if name in COUNTS else sum_amount(r.c[name]) for name in MEASURES
+    }
+    bucket = r.c.quarter if query.granularity == "quarter" else r.c.month
+    return r, measures, bucket, r.c.month, r.c.key, [r.c.dim == query.dimension]
+
+
+def _collect(session, query, parts, start, end, cells, granularity=None) -> None:
+    source, measures, bucket, day, key, conditions = parts
     selected = [bucket.label("bucket"), nz(key).label("key")]
     selected += [expression.label(name) for name, expression in measures.items()]
     statement = (
         select(*selected)
         .select_from(source)
-        .where(day >= query.start, day <= query.end, *conditions)
+        .where(day >= start, day <= end, *conditions)
         .group_by(bucket, nz(key))
     )
-    cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    fold_to = granularity or query.granularity
     for count, row in enumerate(session.execute(statement), start=1):
         if count > MAX_GROUPS:
             raise InvalidQuery(
@@ -189,10 +241,9 @@ def revenue_cells(session: Session, query: ReportQuery) -> dict[tuple, dict[str,
                 "Too many groups for one report; filter, shorten the period or use a coarser "
                 "granularity.",
             )
-        cell = cells[(fold_period(row.bucket, query.granularity), row.key)]
+        cell = cells[(fold_period(row.bucket, fold_to), row.key)]
         for name in MEASURES:
             cell[name] += getattr(row, name)
-    return cells
 
 
 def report(session: Session, query: ReportQuery, currency: str) -> Report:
