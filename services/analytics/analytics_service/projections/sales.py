@@ -207,7 +207,11 @@ class SalesProjection(Projection):
         rollup.write(tx)
         monthly.write(tx)
         self._products(tx, [s for s in relined if s.lines])
-        resolved = customer_value.resolve(tx, {c[0] for c in customer_changes})
+        raw_customers = {c[0] for c in customer_changes}
+        # Lock before resolving merges, so a merge committing meanwhile cannot leave a purchase
+        # behind on the merged id (the merge takes the same locks).
+        tx.lock("customer-sales", raw_customers)
+        resolved = customer_value.resolve(tx, raw_customers)
         deltas: dict[str, list] = defaultdict(list)
         for customer, day, purchases, net in customer_changes:
             deltas[resolved[customer]].append((day, purchases, net))
