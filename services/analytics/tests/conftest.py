@@ -4,15 +4,25 @@ feed events through the consumer's real handling path, and callers with minted i
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from analytics_service.adapters import tables as t
+from analytics_service.api.rendering import report_body
+from analytics_service.domain.errors import InvalidQuery, NotFound
 from analytics_service.entrypoints import runtime as runtime_module
 from analytics_service.entrypoints.wsgi import create_app
 from analytics_service.integration.incoming import registry
+from analytics_service.service.reports.base import ReportQuery
+from analytics_service.service.reports.customers import customer_scores
+from analytics_service.service.reports.registry import REPORTS
+from analytics_service.service.scoring import recompute_scores
 from servicekit.consumer import handle_envelope
 from servicekit.uow import DuplicateEvent
 
@@ -98,6 +108,48 @@ def new_runtime(databases, db_backend, minter):
     yield make
     for built in made:
         built.db.dispose()
+
+
+TODAY = date(2026, 1, 15)
+NOW = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
+
+
+def snapshot_reports(rt) -> str:
+    """All reports in every dimension, and the scores of every customer, as one JSON text."""
+    recompute_scores(rt.db, rt.uow, "EUR", as_of=TODAY, now=NOW)
+    found = {}
+    with rt.db.session() as session:
+        for spec in REPORTS:
+            for dimension in spec.dimensions:
+                options = {o.name: o.default for o in spec.options}
+                options.update(today=TODAY, as_of=TODAY)
+                query = ReportQuery(
+                    start=date(2025, 1, 1) if spec.name != "forecast" else date(2024, 12, 1),
+                    end=date(2026, 3, 31) if spec.name != "forecast" else date(2025, 12, 31),
+                    granularity=spec.default_granularity or "month",
+                    dimension=dimension,
+                    options=options,
+                )
+                try:
+                    body = report_body(spec.run(session, query, "EUR"))
+                except InvalidQuery as exc:
+                    body = {"error": str(exc)}
+                found[f"{spec.name}/{dimension}"] = body
+        customers = sorted(
+            set(session.execute(select(t.customers.c.customer_id)).scalars())
+            | set(session.execute(select(t.customer_sales.c.customer_id)).scalars())
+        )
+        for customer_id in customers:
+            try:
+                found[f"scores/{customer_id}"] = customer_scores(session, customer_id, "EUR")
+            except NotFound as exc:
+                found[f"scores/{customer_id}"] = str(exc)
+    return json.dumps(found, sort_keys=True, default=str)
+
+
+@pytest.fixture
+def every_report():
+    return snapshot_reports
 
 
 @pytest.fixture
