@@ -157,3 +157,29 @@ def test_the_worker_runs_the_job_and_the_relay_publishes(
     body = json.loads(message.body)
     assert message.properties["type"] == body["event_type"] == "analytics.customer.scored"
     validate_event("analytics.customer.scored", 1, body["data"])
+
+
+def test_the_job_skips_when_nothing_changed(rt, feed, events):
+    from analytics_service.entrypoints.runtime import jobs_for
+
+    stream, placed = purchases(events)
+    feed(stream)
+    (job,) = jobs_for(rt)
+    job.run()
+    with rt.db.session() as session:
+        first = dict(
+            session.execute(
+                select(t.customer_scores.c.customer_id, t.customer_scores.c.computed_at)
+            ).all()
+        )
+    job.run()  # no purchase changed: no rescoring at all
+    with rt.db.session() as session:
+        again = dict(
+            session.execute(
+                select(t.customer_scores.c.customer_id, t.customer_scores.c.computed_at)
+            ).all()
+        )
+    assert again == first
+    feed([events.cancelled(placed[(B, "2026-03-01")], at("2026-07-01", 1), was_paid=True)])
+    job.run()
+    assert published(rt)[-1]["data"]["rfm"]["segment"] == "no_purchases"

@@ -17,15 +17,22 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def jobs_for(rt: ServiceRuntime) -> list[Job]:
-    from analytics_service.service.scoring import recompute_scores
+    from analytics_service.service.scoring import history_signature, recompute_scores
+
+    last: dict[str, object] = {}
 
     def score():
+        # Cheap check first: rescoring only matters when purchases changed or a day passed.
+        signature = history_signature(rt.db)
+        if signature == last.get("signature"):
+            return
         recompute_scores(rt.db, rt.uow, rt.settings.base_currency)
+        last["signature"] = signature
 
     return [
         Job(
             "score-customers",
-            env_float("ANALYTICS_SCORING_INTERVAL", 3600.0),
+            env_float("ANALYTICS_SCORING_INTERVAL", 300.0),
             score,
             lease=3600,
         )

@@ -1,6 +1,7 @@
 """The scoring job: RFM, churn risk and CLV for every customer, published when they change.
 
-Runs in the worker on a schedule (``MMS_ANALYTICS_SCORING_INTERVAL`` seconds, default hourly) and
+Runs in the worker on a schedule (``MMS_ANALYTICS_SCORING_INTERVAL`` seconds, default 300; a run
+is skipped when no purchase history changed and the day is the same) and
 on demand (``analytics-service score``). Scores are recomputed for every customer with purchases;
 only those whose published values changed (segment, R/F/M, CLV, churn risk) get an
 ``analytics.customer.scored`` event, through the outbox in the same transaction as the stored
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from analytics_service.adapters import tables as t
 from analytics_service.adapters.sql import Tx
@@ -25,6 +26,7 @@ from analytics_service.domain.scores import (
     no_purchases,
     score_customers,
 )
+from analytics_service.service.reports.base import sum_amount
 from servicekit.config import env_int
 from servicekit.db import Database
 from servicekit.types import utcnow
@@ -65,6 +67,20 @@ def score_row(score: CustomerScore, computed_at: datetime) -> dict:
         "churn_risk": score.churn_risk,
         "computed_at": computed_at,
     }
+
+
+def history_signature(db: Database) -> tuple:
+    """What scores depend on, in a few aggregates: today's date, the purchase histories, the
+    erased and merged customers. Equal signatures mean a rescoring would change nothing."""
+    cs, c = t.customer_sales.c, t.customers.c
+    with db.session() as session:
+        histories = session.execute(
+            select(func.count(), func.sum(cs.orders), sum_amount(cs.net), func.max(cs.last_day))
+        ).one()
+        gone = session.execute(
+            select(func.count()).where(c.status.in_(("erased", "merged")))
+        ).scalar()
+    return (utcnow().date(), tuple(histories), gone)
 
 
 def summarise(db: Database, uow_factory: UnitOfWorkFactory, scores, excluded) -> None:
