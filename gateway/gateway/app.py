@@ -19,6 +19,7 @@ from gateway.proxy import proxy
 from gateway.runtime import GatewayRuntime
 from gateway.security import POLICY, SecurityPolicy
 from gateway.settings import GatewaySettings
+from gateway.webhooks.api import ROUTES as WEBHOOK_ROUTES
 from servicekit import metrics
 from servicekit.logging import configure_logging
 
@@ -315,6 +316,9 @@ OWN_ROUTES = [
         ),
     ),
 ]
+
+
+OWN_ROUTES += WEBHOOK_ROUTES
 
 
 def build_spec() -> dict:

@@ -111,10 +111,14 @@ def maintenance_jobs(store: Store, limiter: RateLimiter) -> list[Job]:
     ]
 
 
-@cli.command(help="Run the maintenance worker (purges; health on MMS_GATEWAY_WORKER_PORT).")
+@cli.command(
+    help="Run the worker: webhook delivery (consumer of gateway.webhooks and the delivery loop) "
+    "and purges; health on MMS_GATEWAY_WORKER_PORT."
+)
 def worker():
+    from gateway.webhooks.worker import GatewayWorker, WebhookWorker
+    from servicekit.logging import get_logger
     from servicekit.uow import UnitOfWorkFactory
-    from servicekit.worker import Worker
 
     settings = _settings()
     service_settings = ServiceSettings.load("gateway", database_url=settings.database_url)
@@ -126,13 +130,44 @@ def worker():
     )
     store = Store(db)
     limiter = RateLimiter(ratelimit_db)
-    Worker(
+    webhooks = None
+    if settings.webhooks.configured:
+        webhooks = WebhookWorker.build(db, settings.webhooks)
+    elif settings.webhooks.enabled:
+        get_logger("gateway.worker").warning(
+            "webhooks_not_configured",
+            problem="no MMS_WEBHOOK_SECRET_KEY[_FILE]: webhook delivery does not run",
+        )
+    worker = GatewayWorker(
         service_settings,
         db,
         UnitOfWorkFactory(db, "gateway"),
-        jobs=maintenance_jobs(store, limiter),
+        registry=webhooks.registry if webhooks else None,
+        jobs=maintenance_jobs(store, limiter) + (webhooks.jobs if webhooks else []),
         run_relay=False,
-    ).run()
+        webhooks=webhooks,
+    )
+    if webhooks is not None:
+        webhooks.attach(worker, service_settings)
+    worker.run()
+
+
+@cli.command(
+    "webhooks-rekey",
+    help="Re-encrypt every webhook secret with the first key of MMS_WEBHOOK_SECRET_KEY (after "
+    "adding a new key in front of the old one).",
+)
+def webhooks_rekey():
+    from gateway.webhooks.maintenance import rekey
+    from gateway.webhooks.secretbox import SecretBox
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        changed = rekey(db, SecretBox(settings.webhooks.secret_keys))
+    finally:
+        db.dispose()
+    click.echo(f"gateway: {changed} webhook subscription(s) re-encrypted")
 
 
 @cli.command("seed-demo", help="Create demo users for every role and a demo API key.")

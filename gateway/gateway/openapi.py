@@ -44,6 +44,7 @@ GATEWAY_TAGS = [
     ("api-keys", "API keys for department tools (administrators)."),
     ("roles", "What each role may do."),
     ("customers (360)", "One customer across all services."),
+    ("webhooks", "Domain events pushed to your URL: subscriptions, delivery log, replay."),
 ]
 GLOBAL_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -14,6 +14,7 @@ from gateway.settings import GatewaySettings, Rate
 from gateway.store import Store
 from gateway.tokens import AccessTokens
 from gateway.upstream import Upstreams
+from gateway.webhooks.service import WebhookService
 from servicekit.db import Database
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -45,6 +46,10 @@ class GatewayRuntime:
         self.limit_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ratelimit")
         self.auth = Authenticator(settings, self.store, self.tokens, self.run)
         self.openapi = None  # set by the app (gateway.openapi.SpecCache)
+        # None when webhooks are switched off or no key protects their secrets (answers 503).
+        self.webhooks = (
+            WebhookService(settings.webhooks, self.db) if settings.webhooks.configured else None
+        )
 
     async def run(self, fn, *args, **kwargs):
         """Run a blocking function in the thread pool and await its result."""
@@ -87,6 +92,8 @@ class GatewayRuntime:
 
     async def close(self) -> None:
         await self.upstreams.close()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.limit_executor.submit(self.limiter.close)
         self.limit_executor.shutdown(wait=True)

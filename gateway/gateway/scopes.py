@@ -28,6 +28,7 @@ READ_WRITE_RESOURCES = (
     "tickets",
     "sla",
     "satisfaction",
+    "webhooks",
 )
 EXTRA_SCOPES = (
     "analytics:read",

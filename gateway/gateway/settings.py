@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from gateway.webhooks.settings import WebhookSettings
 from servicekit.config import (
     ConfigError,
     _read_key_material,
@@ -124,6 +125,7 @@ class GatewaySettings:
     admin_password: str | None = None
     public_base_url: str = "http://127.0.0.1:8080"
     blocking_threads: int = 8
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @classmethod
     def load(cls, **overrides) -> GatewaySettings:
@@ -186,6 +188,7 @@ class GatewaySettings:
             admin_password=env_str("ADMIN_PASSWORD"),
             public_base_url=env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             blocking_threads=env_int("GATEWAY_BLOCKING_THREADS", 8),
+            webhooks=WebhookSettings.load(),
         )
         values.update(overrides)
         return cls(**values)

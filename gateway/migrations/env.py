@@ -1,3 +1,4 @@
+import gateway.webhooks.tables  # noqa: F401 - registers the webhook tables on the metadata
 from gateway.tables import metadata
 from servicekit.migrations import run_env
 

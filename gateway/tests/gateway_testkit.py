@@ -1,12 +1,19 @@
 """Run HTTP apps inside the test process on free ports: the gateway (aiohttp), a fake upstream
-(aiohttp) and a real service's Flask app (werkzeug, threaded)."""
+(aiohttp) and a real service's Flask app (werkzeug, threaded); for webhooks, a recording
+receiver, a fake clock and sample events."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import copy
+import ipaddress
 import json
 import threading
+import time
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from werkzeug.serving import make_server
@@ -209,3 +216,138 @@ def fast_passwords():
     from gateway.passwords import Passwords
 
     return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# -- webhooks -------------------------------------------------------------------------------
+
+WEBHOOK_KEY = "webhook-test-key-" + "k" * 40
+
+
+class Receiver:
+    """A real HTTP server that records webhook requests and answers as planned.
+
+    ``plan(path, 500, {"status": 429, "headers": {"Retry-After": "120"}}, 200)`` answers the
+    next requests to ``path`` in that order, then ``default`` (200). A response is a status or a
+    dict with ``status``, ``headers``, ``body`` and ``delay`` (seconds before answering).
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.plans: dict[str, collections.deque] = {}
+        self.event_plans: dict[str, collections.deque] = {}
+        self.defaults: dict[str, dict] = {}
+        self.default: dict = {"status": 200}
+        self._lock = threading.Lock()
+        self.server: AppThread | None = None
+
+    @staticmethod
+    def _normal(response) -> dict:
+        return {"status": response} if isinstance(response, int) else dict(response)
+
+    def plan(self, path: str, *responses) -> Receiver:
+        with self._lock:
+            self.plans[path] = collections.deque(self._normal(r) for r in responses)
+        return self
+
+    def plan_event(self, event_id: str, *responses) -> Receiver:
+        """Like :meth:`plan`, for the requests carrying one event (X-MMS-Event-Id)."""
+        with self._lock:
+            self.event_plans[event_id] = collections.deque(self._normal(r) for r in responses)
+        return self
+
+    def always(self, path: str, response) -> Receiver:
+        """Answer every request to ``path`` (after its plan) with ``response``."""
+        with self._lock:
+            self.defaults[path] = self._normal(response)
+        return self
+
+    def _next(self, path: str, event_id: str | None) -> dict:
+        with self._lock:
+            for queue in (self.event_plans.get(event_id or ""), self.plans.get(path)):
+                if queue:
+                    return queue.popleft()
+            return self.defaults.get(path, self.default)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+
+        async def record(request: web.Request):
+            body = await request.read()
+            self.requests.append(
+                {
+                    "path": request.path,
+                    "headers": dict(request.headers),
+                    "body": body,
+                    "at": time.time(),
+                    "peer": request.remote,
+                }
+            )
+            response = self._next(request.path, request.headers.get("X-MMS-Event-Id"))
+            if response.get("delay"):
+                await asyncio.sleep(response["delay"])
+            return web.Response(
+                status=response["status"],
+                text=response.get("body", "ok"),
+                headers=response.get("headers", {}),
+            )
+
+        app.router.add_route("*", "/{tail:.*}", record)
+        return app
+
+    def start(self) -> Receiver:
+        self.server = AppThread(self.app).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def url(self, path: str = "/hook") -> str:
+        return self.server.url + path
+
+    def received(self, path: str | None = None) -> list[dict]:
+        return [r for r in list(self.requests) if path is None or r["path"] == path]
+
+
+class FakeClock:
+    """The delivery scheduler's clock, moved by the test instead of sleeping."""
+
+    def __init__(self, start=None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float):
+        self.now = self.now + timedelta(seconds=seconds)
+        return self.now
+
+
+def webhook_settings(**overrides):
+    """Webhook settings for tests: a fixed at-rest key, 127.0.0.0/8 allowed, short timeouts."""
+    from gateway.webhooks.settings import WebhookSettings
+
+    values = dict(
+        secret_keys=(WEBHOOK_KEY,),
+        allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        timeout=2.0,
+        connect_timeout=1.0,
+        poll_interval=0.05,
+    )
+    values.update(overrides)
+    return WebhookSettings(**values)
+
+
+def sample_envelope(event_type: str = "sales.order.placed", **changes) -> dict:
+    """The contract's golden sample with a fresh event id (and the given top-level changes)."""
+    from event_contracts import golden_samples
+
+    for contract, sample in golden_samples(event_type.split(".", 1)[0]):
+        if contract.event_type == event_type:
+            body = copy.deepcopy(sample)
+            body["event_id"] = str(uuid.uuid4())
+            data_changes = changes.pop("data", {})
+            body.update(changes)
+            body["data"].update(data_changes)
+            return body
+    raise LookupError(event_type)
