@@ -43,13 +43,8 @@ MEASURES = (
     "returns",
     "net",
 )
-COUNT_MEASURES = MEASURES[:3]
 Measures = tuple  # (orders, cancelled, paid_orders, units, booked, gross, returns, net)
 NO_MEASURES: Measures = (0, 0, 0, ZERO, ZERO, ZERO, ZERO, ZERO)
-
-# Dimensions of the revenue rollup taken from the order itself (products come from lines).
-ORDER_DIMENSIONS = ("total", "channel", "region", "rep", "team", "campaign", "coupon")
-LINE_DIMENSIONS = ("product", "category")
 
 
 def add(a: Measures, b: Measures) -> Measures:

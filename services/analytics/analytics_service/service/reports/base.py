@@ -7,7 +7,7 @@ get floats only because pixels are not money.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, literal, literal_column, type_coerce
 
 from analytics_service.domain import periods
-from analytics_service.domain.money import ZERO, q2
+from analytics_service.domain.money import q2
 from servicekit.types import Amount
 
 RATIO = Decimal("0.0001")
@@ -234,12 +234,3 @@ def top_keys(totals: Mapping[str, Decimal | int], top: int) -> list[str]:
     """The ``top`` keys by total (ties by key, so the choice is stable)."""
     ranked = sorted(totals.items(), key=lambda item: (-Decimal(item[1] or 0), item[0]))
     return [key for key, _ in ranked[:top]]
-
-
-def add_measures(target: dict[str, Any], source: Mapping[str, Any], names: Iterable[str]) -> None:
-    for name in names:
-        target[name] = target.get(name, 0) + (source.get(name) or 0)
-
-
-def zero_if_none(value):
-    return ZERO if value is None else value
