@@ -205,6 +205,20 @@ def period_cells(start: date, granularity: str) -> dict[str, Any]:
     return {"period": start, "period_label": periods.bucket_label(start, granularity)}
 
 
+def chart_label(start: date, granularity: str) -> str:
+    """How a period reads on a chart axis: 26 Nov 2026, Wk 48 2026, Nov 2026, Q4 2026, 2026."""
+    if granularity == "day":
+        return f"{start.day} {start:%b %Y}"
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        return f"Wk {week} {year}"
+    if granularity == "month":
+        return f"{start:%b %Y}"
+    if granularity == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return str(start.year)
+
+
 def period_columns() -> list[Column]:
     return [Column("period", "Period start", "date"), Column("period_label", "Period", "period")]
 

@@ -27,6 +27,7 @@ from analytics_service.service.reports.base import (
     Series,
     all_periods,
     as_float,
+    chart_label,
     money,
     period_cells,
     period_columns,
@@ -189,7 +190,7 @@ def _chart(query, cells, names, weight, currency) -> Chart:
     return Chart(
         kind="categorical",
         title=f"Contract value signed and under contract, {query.granularity}ly",
-        categories=[period_cells(p, query.granularity)["period_label"] for p in buckets],
+        categories=[chart_label(p, query.granularity) for p in buckets],
         series=[
             Series("New business signed", new),
             Series("Renewals signed", renewal),

@@ -27,6 +27,7 @@ from analytics_service.service.reports.base import (
     Series,
     all_periods,
     as_float,
+    chart_label,
     fold_period,
     nz,
     period_cells,
@@ -170,7 +171,7 @@ def _unsubscribes(session: Session, query: ReportQuery, cells) -> None:
 def _chart(query, cells, names, sent_by_key) -> Chart:
     if query.dimension == "total":
         periods_list = all_periods(query)
-        labels = [period_cells(p, query.granularity)["period_label"] for p in periods_list]
+        labels = [chart_label(p, query.granularity) for p in periods_list]
         by_period = {p: cells.get((p, "")) for p in periods_list}
 
         def rate(name):

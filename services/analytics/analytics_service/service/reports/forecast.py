@@ -22,6 +22,7 @@ from analytics_service.service.reports.base import (
     ReportQuery,
     Series,
     as_float,
+    chart_label,
     money,
     sum_amount,
 )
@@ -93,7 +94,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
                 "weighted_pipeline": money(pipeline.get(month, ZERO)),
             }
         )
-    labels = [row["period_label"] for row in rows]
+    labels = [chart_label(row["period"], "month") for row in rows]
     n_hist = len(history_months)
     actual_series = [as_float(v) for v in history] + [None] * horizon
     forecast_series = [None] * (n_hist - 1) + [as_float(history[-1])] + result.points

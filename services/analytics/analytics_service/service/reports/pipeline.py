@@ -27,6 +27,7 @@ from analytics_service.service.reports.base import (
     Series,
     all_periods,
     as_float,
+    chart_label,
     days,
     fold_period,
     median,
@@ -318,7 +319,7 @@ def forecast(session: Session, query: ReportQuery, currency: str) -> Report:
         chart=Chart(
             kind="categorical",
             title=f"{title}, {query.granularity}ly",
-            categories=[period_cells(p, query.granularity)["period_label"] for p in periods_list],
+            categories=[chart_label(p, query.granularity) for p in periods_list],
             series=series,
             y_label=f"Amount ({currency})",
             y_format="money",

@@ -32,6 +32,7 @@ from analytics_service.service.reports.base import (
     ReportQuery,
     Series,
     all_periods,
+    chart_label,
     fold_period,
     money,
     nz,
@@ -316,7 +317,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
 
 def _chart(query, cells, names, metric, currency, key_totals, title) -> Chart:
     periods = all_periods(query)
-    categories = [period_cells(p, query.granularity)["period_label"] for p in periods]
+    categories = [chart_label(p, query.granularity) for p in periods]
     index = {p: i for i, p in enumerate(periods)}
     is_money = metric not in ("orders", "paid_orders", "units")
     unit = f" ({currency})" if is_money else ""

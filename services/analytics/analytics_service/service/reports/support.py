@@ -29,6 +29,7 @@ from analytics_service.service.reports.base import (
     Series,
     all_periods,
     as_float,
+    chart_label,
     fold_period,
     hours,
     nz,
@@ -214,7 +215,7 @@ def _returns(session: Session, query: ReportQuery) -> dict:
 
 def _chart(query, cells, names, volume) -> Chart:
     periods_list = all_periods(query)
-    labels = [period_cells(p, query.granularity)["period_label"] for p in periods_list]
+    labels = [chart_label(p, query.granularity) for p in periods_list]
     index = {p: i for i, p in enumerate(periods_list)}
     if query.dimension == "total":
         opened = [0.0] * len(periods_list)
@@ -423,7 +424,7 @@ def _satisfaction_figures(cell: dict) -> dict:
 
 def _satisfaction_chart(query, cells) -> Chart:
     periods_list = all_periods(query)
-    labels = [period_cells(p, query.granularity)["period_label"] for p in periods_list]
+    labels = [chart_label(p, query.granularity) for p in periods_list]
     merged = {p: dict.fromkeys(SATISFACTION_MEASURES, 0) for p in periods_list}
     for (period, _), cell in cells.items():
         if period in merged:
