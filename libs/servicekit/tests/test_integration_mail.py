@@ -66,9 +66,14 @@ def test_server_down_is_temporary_not_lost():
 
 
 def test_unicode_and_header_injection(smtp_sink):
-    mail = Mail(to="mei@example.com", to_name="林美", subject="春季新品 — 10% off",
-                text="你好，美！", html="<p>你好</p>",
-                headers={"X-Campaign": "spring\r\nBcc: victim@example.com"})
+    mail = Mail(
+        to="mei@example.com",
+        to_name="林美",
+        subject="春季新品 — 10% off",
+        text="你好，美！",
+        html="<p>你好</p>",
+        headers={"X-Campaign": "spring\r\nBcc: victim@example.com"},
+    )
     with SmtpSender(settings(smtp_sink)) as sender:
         (result,) = sender.send([mail])
     assert result.sent
