@@ -113,3 +113,18 @@ def create_user(
         return user.id
     finally:
         db.dispose()
+
+
+def start_gateway_worker(group: Processes, amqp_url: str, **extra) -> Proc:
+    """``gateway-service worker`` on a migrated SQLite database in ``group.base``, consuming
+    ``amqp_url``; ``extra`` adds environment (``MMS_WEBHOOK_*``)."""
+    port = free_port()
+    env = base_env(group.base)
+    env.update(
+        MMS_GATEWAY_DATABASE_URL=f"sqlite:///{group.base / 'gateway.sqlite3'}",
+        MMS_AMQP_URL=amqp_url,
+        MMS_GATEWAY_WORKER_PORT=str(port),
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    group.run([str(BIN / "gateway-service"), "migrate"], env)
+    return group.start("gateway-worker", [str(BIN / "gateway-service"), "worker"], env, port)
