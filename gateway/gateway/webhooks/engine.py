@@ -28,17 +28,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import func, select
 
 from gateway.webhooks import metrics
 from gateway.webhooks import tables as wt
 from gateway.webhooks.addresses import AddressPolicy
-from gateway.webhooks.model import DEAD, FAILED, PENDING, SUCCEEDED
-from gateway.webhooks.retry import RETRY, AttemptResult, RetryPolicy, Verdict, decide
+from gateway.webhooks.claims import claim_rows
+from gateway.webhooks.recording import Recorded, observe, write_results
+from gateway.webhooks.retry import AttemptResult, RetryPolicy, decide
 from gateway.webhooks.secretbox import SecretBox, SecretUnreadable
 from gateway.webhooks.sender import WebhookClient
 from gateway.webhooks.settings import WebhookSettings
 from gateway.webhooks.signing import SIGNATURE_HEADER, signature_header
+from gateway.webhooks.tables import IS_PENDING
 from servicekit.db import Database
 from servicekit.logging import get_logger
 from servicekit.types import utcnow
@@ -64,13 +66,6 @@ class Job:
     secrets: tuple[str, ...]
     body: bytes
     problem: str | None = None  # set when the delivery cannot be sent (secret unreadable)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    job: Job
-    result: AttemptResult
-    verdict: Verdict
 
 
 def request_headers(job: Job, user_agent: str, now: float | None = None) -> dict[str, str]:
@@ -141,137 +136,92 @@ class DeliveryEngine:
         self._wake: asyncio.Event | None = None
         self._stop = threading.Event()
 
-    # -- claiming ---------------------------------------------------------------------------
+    # -- claiming and recording -------------------------------------------------------------
 
     def claim(self, limit: int) -> list[Job]:
-        """Lease up to ``limit`` due deliveries (respecting order and per-subscription caps)."""
-        if limit <= 0:
-            return []
+        """Lease up to ``limit`` due deliveries (order and per-subscription caps respected)."""
+        return self.cycle([], limit)[1]
+
+    def record(self, outcomes: list[tuple[Job, AttemptResult]]) -> list[Recorded]:
+        """Store attempts, move deliveries on, keep subscription health (one transaction)."""
+        return self.cycle(outcomes, 0)[0]
+
+    def cycle(
+        self, outcomes: list[tuple[Job, AttemptResult]], limit: int
+    ) -> tuple[list[Recorded], list[Job]]:
+        """Record ``outcomes`` and claim up to ``limit`` more, in one transaction (the loop
+        does both after every batch of answers: half the commits)."""
+        if not outcomes and limit <= 0:
+            return [], []
         now = self.clock()
-        d, s, e = wt.deliveries, wt.subscriptions, wt.events
-        earlier = wt.deliveries.alias("earlier")
-        blocked = exists().where(
-            earlier.c.subscription_id == d.c.subscription_id,
-            earlier.c.ordering_key == d.c.ordering_key,
-            earlier.c.status == PENDING,
-            earlier.c.seq != d.c.seq,
-            or_(
-                and_(
-                    earlier.c.aggregate_version.is_not(None),
-                    d.c.aggregate_version.is_not(None),
-                    earlier.c.aggregate_version < d.c.aggregate_version,
+        decided = [
+            Recorded(
+                job,
+                result,
+                decide(
+                    result if result.kind != "config" else _as_transient(result),
+                    job.attempt,
+                    now,
+                    job.deadline_at,
+                    self.retry,
+                    self.rng,
                 ),
-                and_(
-                    or_(
-                        earlier.c.aggregate_version.is_(None),
-                        d.c.aggregate_version.is_(None),
-                        earlier.c.aggregate_version == d.c.aggregate_version,
-                    ),
-                    earlier.c.seq < d.c.seq,
-                ),
-            ),
-        )
-        statement = (
-            select(d.c.seq, d.c.subscription_id)
-            .join(s, s.c.id == d.c.subscription_id)
-            .where(
-                d.c.status == PENDING,
-                d.c.next_attempt_at <= now,
-                or_(d.c.lease_until.is_(None), d.c.lease_until < now),
-                s.c.active.is_(True),
-                or_(d.c.ordering_key.is_(None), s.c.ordered.is_(False), ~blocked),
             )
-            .order_by(d.c.next_attempt_at, d.c.seq)
-            .limit(limit * 4)
-        )
-        if self.db.is_postgres:
-            statement = statement.with_for_update(of=d, skip_locked=True)
-        lease = now + timedelta(seconds=self.settings.timeout + 60)
+            for job, result in outcomes
+        ]
+        recorded: list[Recorded] = []
+        rows: list = []
         with self.uow() as uow:
-            session = uow.session
-            candidates = session.execute(statement).all()
-            if not candidates:
-                return []
-            subs = {c.subscription_id for c in candidates}
-            busy = dict(
-                session.execute(
-                    select(d.c.subscription_id, func.count())
-                    .where(
-                        d.c.status == PENDING,
-                        d.c.subscription_id.in_(subs),
-                        d.c.lease_until >= now,
-                    )
-                    .group_by(d.c.subscription_id)
-                ).all()
-            )
-            chosen = []
-            for candidate in candidates:
-                taken = busy.get(candidate.subscription_id, 0)
-                if taken >= self.settings.subscription_concurrency:
-                    continue
-                busy[candidate.subscription_id] = taken + 1
-                chosen.append(candidate.seq)
-                if len(chosen) == limit:
-                    break
-            if not chosen:
-                return []
-            session.execute(
-                update(d)
-                .where(d.c.seq.in_(chosen))
-                .values(lease_until=lease, lease_owner=self.owner)
-            )
-            rows = session.execute(
-                select(
-                    d.c.seq,
-                    d.c.id,
-                    d.c.subscription_id,
-                    d.c.event_id,
-                    d.c.event_type,
-                    d.c.occurred_at,
-                    d.c.origin,
-                    d.c.attempts,
-                    d.c.deadline_at,
-                    s.c.url,
-                    s.c.secret,
-                    s.c.previous_secret,
-                    s.c.previous_secret_expires_at,
-                    s.c.version.label("sub_version"),
-                    e.c.body,
+            if decided:
+                recorded = write_results(
+                    uow,
+                    decided,
+                    owner=self.owner,
+                    now=now,
+                    disable={
+                        "failures": self.settings.disable_after_failures,
+                        "hours": self.settings.disable_after_hours,
+                    },
                 )
-                .join(s, s.c.id == d.c.subscription_id)
-                .outerjoin(e, e.c.event_id == d.c.event_id)
-                .where(d.c.seq.in_(chosen))
-                .order_by(d.c.seq)
-            ).all()
-            uow.commit()
-        jobs = []
-        for row in rows:
-            problem = None
-            secrets: tuple[str, ...] = ()
-            try:
-                secrets = self.secrets.secrets(row, now)
-            except SecretUnreadable as exc:
-                problem = f"the subscription's secret cannot be read: {exc}"
-            if row.body is None:
-                problem = "the event is no longer in the archive"
-            jobs.append(
-                Job(
-                    seq=row.seq,
-                    id=row.id,
-                    subscription_id=row.subscription_id,
-                    event_id=row.event_id,
-                    event_type=row.event_type,
-                    occurred_at=row.occurred_at,
-                    origin=row.origin,
-                    attempt=row.attempts + 1,
-                    deadline_at=row.deadline_at,
-                    url=row.url,
-                    secrets=secrets,
-                    body=(row.body or "").encode(),
-                    problem=problem,
+            if limit > 0:
+                rows = claim_rows(
+                    uow.session,
+                    now=now,
+                    limit=limit,
+                    lease_until=now + timedelta(seconds=self.settings.timeout + 60),
+                    owner=self.owner,
+                    per_subscription=self.settings.subscription_concurrency,
+                    postgres=self.db.is_postgres,
                 )
-            )
-        return jobs
+            if recorded or rows:
+                uow.commit()
+        observe(recorded)
+        return recorded, [self._job(row, now) for row in rows]
+
+    def _job(self, row, now: datetime) -> Job:
+        problem = None
+        secrets: tuple[str, ...] = ()
+        try:
+            secrets = self.secrets.secrets(row, now)
+        except SecretUnreadable as exc:
+            problem = f"the subscription's secret cannot be read: {exc}"
+        if row.body is None:
+            problem = "the event is no longer in the archive"
+        return Job(
+            seq=row.seq,
+            id=row.id,
+            subscription_id=row.subscription_id,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            occurred_at=row.occurred_at,
+            origin=row.origin,
+            attempt=row.attempts + 1,
+            deadline_at=row.deadline_at,
+            url=row.url,
+            secrets=secrets,
+            body=(row.body or "").encode(),
+            problem=problem,
+        )
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -284,141 +234,6 @@ class DeliveryEngine:
         )
         metrics.ATTEMPT_SECONDS.observe(result.duration_ms / 1000)
         return job, result
-
-    # -- recording --------------------------------------------------------------------------
-
-    def record(self, outcomes: list[tuple[Job, AttemptResult]]) -> list[Recorded]:
-        """Store attempts, move deliveries on, keep subscription health (one transaction)."""
-        if not outcomes:
-            return []
-        now = self.clock()
-        d, a = wt.deliveries, wt.attempts
-        recorded = []
-        with self.uow() as uow:
-            session = uow.session
-            touched: list[str] = []
-            for job, result in outcomes:
-                verdict = decide(
-                    result if result.kind != "config" else _as_transient(result),
-                    job.attempt,
-                    now,
-                    job.deadline_at,
-                    self.retry,
-                    self.rng,
-                )
-                final = verdict.outcome in (SUCCEEDED, FAILED, DEAD)
-                changed = session.execute(
-                    update(d)
-                    .where(d.c.seq == job.seq, d.c.lease_owner == self.owner)
-                    .values(
-                        status=verdict.outcome if final else PENDING,
-                        attempts=d.c.attempts + 1,
-                        next_attempt_at=verdict.next_attempt_at,
-                        last_status_code=result.status_code,
-                        last_error=_clip(verdict.reason, 500),
-                        lease_until=None,
-                        lease_owner=None,
-                        updated_at=now,
-                        completed_at=now if final else None,
-                    )
-                ).rowcount
-                if changed != 1:
-                    continue  # deleted meanwhile, or our lease was taken over
-                session.execute(
-                    insert(a).values(
-                        delivery_id=job.id,
-                        subscription_id=job.subscription_id,
-                        number=job.attempt,
-                        started_at=now - timedelta(milliseconds=result.duration_ms),
-                        duration_ms=result.duration_ms,
-                        status_code=result.status_code,
-                        outcome=verdict.outcome,
-                        error=_clip(result.error or verdict.reason, 1000),
-                        response_excerpt=result.excerpt,
-                        remote_address=result.remote_address,
-                        next_attempt_at=verdict.next_attempt_at,
-                    )
-                )
-                self._health(session, job.subscription_id, verdict, now)
-                touched.append(job.subscription_id)
-                recorded.append(Recorded(job, result, verdict))
-            self._disable_failing(session, touched, now)
-            uow.commit()
-        for item in recorded:
-            metrics.ATTEMPTS.labels(item.verdict.outcome).inc()
-            if item.verdict.outcome == SUCCEEDED and item.job.origin == "event":
-                metrics.LAG.observe(max(0.0, time.time() - item.job.occurred_at.timestamp()))
-            if item.verdict.outcome in (FAILED, DEAD):
-                log.warning(
-                    "webhook_delivery_gave_up",
-                    delivery=item.job.id,
-                    subscription=item.job.subscription_id,
-                    outcome=item.verdict.outcome,
-                    reason=item.verdict.reason,
-                )
-        return recorded
-
-    @staticmethod
-    def _health(session, subscription_id: str, verdict: Verdict, now: datetime) -> None:
-        s = wt.subscriptions
-        if verdict.outcome == SUCCEEDED:
-            values = dict(consecutive_failures=0, failing_since=None, last_success_at=now)
-        else:
-            values = dict(
-                failing_since=func.coalesce(s.c.failing_since, now),
-                last_failure_at=now,
-                last_failure_reason=(verdict.reason or "")[:500] or None,
-            )
-            if verdict.outcome != RETRY:
-                values["consecutive_failures"] = s.c.consecutive_failures + 1
-        session.execute(update(s).where(s.c.id == subscription_id).values(**values))
-
-    def _disable_failing(self, session, subscription_ids: list[str], now: datetime) -> None:
-        if not subscription_ids:
-            return
-        s = wt.subscriptions
-        limit = self.settings.disable_after_failures
-        hours = self.settings.disable_after_hours
-        cutoff = now - timedelta(hours=hours)
-        rows = session.execute(
-            select(
-                s.c.id, s.c.consecutive_failures, s.c.failing_since, s.c.last_failure_reason
-            ).where(
-                s.c.id.in_(set(subscription_ids)),
-                s.c.active.is_(True),
-                or_(s.c.consecutive_failures >= limit, s.c.failing_since <= cutoff),
-            )
-        ).all()
-        for row in rows:
-            last = f" Last problem: {row.last_failure_reason}." if row.last_failure_reason else ""
-            if row.consecutive_failures >= limit:
-                cause = "failures"
-                reason = (
-                    f"Disabled automatically after {row.consecutive_failures} deliveries in a row "
-                    f"failed or died.{last} Fix the receiver, then enable the subscription and "
-                    f"replay what it missed."
-                )
-            else:
-                cause = "no_success"
-                reason = (
-                    f"Disabled automatically: no successful delivery since deliveries started "
-                    f"failing at {row.failing_since.isoformat()} ({hours:g} hours).{last} Fix the "
-                    f"receiver, then enable the subscription and replay what it missed."
-                )
-            session.execute(
-                update(s)
-                .where(s.c.id == row.id, s.c.active.is_(True))
-                .values(
-                    active=False,
-                    disabled_reason=reason,
-                    disabled_at=now,
-                    disabled_by="system",
-                    version=s.c.version + 1,
-                    updated_at=now,
-                )
-            )
-            metrics.DISABLED.labels(cause).inc()
-            log.warning("webhook_subscription_disabled", subscription=row.id, reason=reason)
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -434,12 +249,13 @@ class DeliveryEngine:
             await client.start()
             done: list[Recorded] = []
             try:
+                jobs = self.claim(self.settings.concurrency)
                 for _ in range(max_rounds):
-                    jobs = self.claim(self.settings.concurrency)
                     if not jobs:
                         break
                     outcomes = await asyncio.gather(*(self.attempt(client, j) for j in jobs))
-                    done.extend(self.record(list(outcomes)))
+                    recorded, jobs = self.cycle(list(outcomes), self.settings.concurrency)
+                    done.extend(recorded)
             finally:
                 await client.close()
             return done
@@ -499,11 +315,9 @@ class DeliveryEngine:
         try:
             while not stopping():
                 self.last_tick = time.monotonic()
-                if finished:
-                    batch, finished[:] = list(finished), []
-                    await loop.run_in_executor(database, self.record, batch)
+                batch, finished[:] = list(finished), []
                 free = self.settings.concurrency - len(inflight)
-                jobs = await loop.run_in_executor(database, self.claim, free) if free else []
+                _recorded, jobs = await loop.run_in_executor(database, self.cycle, batch, free)
                 for job in jobs:
                     task = loop.create_task(self.attempt(client, job))
                     inflight.add(task)
@@ -543,7 +357,7 @@ class DeliveryEngine:
             count = session.execute(
                 select(func.count())
                 .select_from(d)
-                .where(d.c.status == PENDING, d.c.next_attempt_at <= self.clock())
+                .where(d.c.status == IS_PENDING, d.c.next_attempt_at <= self.clock())
             ).scalar_one()
         metrics.BACKLOG.set(count)
 
@@ -551,7 +365,3 @@ class DeliveryEngine:
 def _as_transient(result: AttemptResult) -> AttemptResult:
     """A delivery that cannot be signed right now (operator's key missing) waits and retries."""
     return AttemptResult(result.duration_ms, error=result.error, kind="network")
-
-
-def _clip(text: str | None, limit: int) -> str | None:
-    return text[:limit] if text else None

@@ -50,7 +50,7 @@ def purge(db: Database, settings: WebhookSettings, now: datetime | None = None) 
         if len(rows) < BATCH:
             break
     event_cutoff = now - timedelta(days=settings.archive_days)
-    needed = exists().where(d.c.event_id == e.c.event_id, d.c.status == PENDING)
+    needed = exists().where(d.c.event_id == e.c.event_id, d.c.status == wt.IS_PENDING)
     while True:
         with uow() as unit:
             ids = (

@@ -16,7 +16,6 @@ from gateway.webhooks import tables as wt
 from gateway.webhooks.access import may_receive
 from gateway.webhooks.filters import compile_filter
 from gateway.webhooks.model import (
-    PENDING,
     Subscription,
     attempt_public,
     delivery_public,
@@ -533,7 +532,7 @@ class WebhookStore:
             return session.execute(
                 select(func.count())
                 .select_from(d)
-                .where(d.c.subscription_id == subscription_id, d.c.status == PENDING)
+                .where(d.c.subscription_id == subscription_id, d.c.status == wt.IS_PENDING)
             ).scalar_one()
 
 

@@ -19,12 +19,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
     text,
 )
 
 from gateway.tables import metadata
 from servicekit.tables import BigId
 from servicekit.types import UtcDateTime
+
+# Compare ``status`` with this literal, not a bound parameter: only then can the planner use the
+# partial indexes of pending deliveries.
+IS_PENDING = literal_column("'pending'")
 
 subscriptions = Table(
     "webhook_subscriptions",
