@@ -133,7 +133,7 @@ class AddressPolicy:
                 infos = await asyncio.get_running_loop().getaddrinfo(
                     host, port, type=socket.SOCK_STREAM
                 )
-            except (socket.gaierror, UnicodeError) as exc:
+            except (OSError, UnicodeError, ValueError) as exc:
                 raise UnresolvableHost(f"{host} does not resolve: {exc}") from None
             addresses = list(dict.fromkeys(info[4][0] for info in infos))
         if not addresses:

@@ -467,7 +467,20 @@ async def ping(request: web.Request) -> web.Response:
 
 def _op(method, path, summary, **kwargs) -> Operation:
     params = tuple(p for p in ("subscription_id", "delivery_id") if "{" + p + "}" in path)
-    return Operation(method, path, summary, "webhooks", path_params=params, **kwargs)
+    errors = set(kwargs.pop("errors", ())) | {503}  # 503: webhooks not configured
+    if kwargs.get("request") is not None or kwargs.get("query") is not None:
+        errors.add(400)  # invalid JSON, an invalid cursor
+    if kwargs.get("request") is not None:
+        errors.add(415)
+    return Operation(
+        method,
+        path,
+        summary,
+        "webhooks",
+        path_params=params,
+        errors=tuple(sorted(errors)),
+        **kwargs,
+    )
 
 
 P = "/api/v1/webhooks"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.webhooks import metrics
 from gateway.webhooks import tables as wt
@@ -42,6 +43,17 @@ class Target:
     patterns: tuple[str, ...]
     filter: EventFilter
     owner: Owner
+
+
+def _insert_new(session, table):
+    """INSERT that leaves an existing row alone (an event archived before, e.g. re-driven from
+    the parking queue after the inbox forgot it)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)
 
 
 class Dispatcher:
@@ -111,7 +123,7 @@ class Dispatcher:
         now = self.clock()
         occurred_at = parse_time(envelope.occurred_at)
         uow.session.execute(
-            insert(wt.events).values(
+            _insert_new(uow.session, wt.events).values(
                 event_id=envelope.event_id,
                 event_type=envelope.event_type,
                 version=envelope.version,

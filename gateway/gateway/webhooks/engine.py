@@ -305,8 +305,11 @@ class DeliveryEngine:
 
         def done(task: asyncio.Task) -> None:
             inflight.discard(task)
-            if not task.cancelled() and task.exception() is None:
-                finished.append(task.result())
+            if not task.cancelled():
+                if task.exception() is None:
+                    finished.append(task.result())
+                else:  # a bug, not a receiver's failure: the lease expires and it is retried
+                    log.error("webhook_attempt_crashed", error=repr(task.exception())[:300])
             answered.set()
 
         def stopping() -> bool:

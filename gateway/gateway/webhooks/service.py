@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import uuid
@@ -23,7 +24,7 @@ from gateway.webhooks.filters import FilterError, normalise
 from gateway.webhooks.model import Subscription
 from gateway.webhooks.patterns import matching_types, pattern_problem
 from gateway.webhooks.retry import RetryPolicy, decide
-from gateway.webhooks.secretbox import SecretBox
+from gateway.webhooks.secretbox import SecretBox, SecretUnreadable
 from gateway.webhooks.sender import WebhookClient
 from gateway.webhooks.settings import WebhookSettings
 from gateway.webhooks.store import WebhookStore
@@ -33,6 +34,7 @@ from servicekit.jsonutil import isoformat
 from servicekit.types import utcnow
 
 PING_EVENT = "gateway.webhook.pinged"
+RESOLVE_TIMEOUT = 5.0
 MAX_LISTED = 20
 
 
@@ -105,7 +107,11 @@ class WebhookService:
         parsed = URL(url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
-            await self.policy.resolve(parsed.raw_host or "", port)
+            await asyncio.wait_for(
+                self.policy.resolve(parsed.raw_host or "", port), RESOLVE_TIMEOUT
+            )
+        except TimeoutError:
+            raise invalid({"url": [f"{parsed.raw_host} did not resolve in time."]}) from None
         except BlockedDestination as exc:
             raise invalid(
                 {"url": [f"Destination refused: {exc.reason}."]},
@@ -127,6 +133,17 @@ class WebhookService:
         if subscription.previous_secret and expires is not None and expires > now:
             return (current, self.box.decrypt(subscription.previous_secret, subscription.id))
         return (current,)
+
+    def _secrets_or_503(self, subscription: Subscription, now: datetime) -> tuple[str, ...]:
+        try:
+            return self.signing_secrets(subscription, now)
+        except SecretUnreadable as exc:
+            raise ApiError(
+                f"The subscription's secret cannot be read ({exc}); the operator must restore "
+                "the webhook key it was encrypted with.",
+                status=503,
+                code="webhook_secret_unreadable",
+            ) from None
 
     # -- ping -------------------------------------------------------------------------------
 
@@ -161,7 +178,7 @@ class WebhookService:
             attempt=1,
             deadline_at=now,
             url=subscription.url,
-            secrets=self.signing_secrets(subscription, now),
+            secrets=self._secrets_or_503(subscription, now),
             body=body,
         )
         result = await self._client.post(
