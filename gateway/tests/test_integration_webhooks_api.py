@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gateway_testkit import Receiver, sample_envelope, webhook_settings
+from sqlalchemy import select
 
 from gateway.apikeys import new_api_key
 from gateway.webhooks.dispatch import Dispatcher
 from gateway.webhooks.settings import WebhookSettings
 from gateway.webhooks.signing import verify
 from gateway.webhooks.worker import WebhookWorker
+from servicekit import tables
 from servicekit.events import Envelope
 from servicekit.uow import UnitOfWorkFactory
 
@@ -377,3 +379,35 @@ def test_openapi_documents_the_webhook_operations(gw):
     replay = spec["paths"]["/api/v1/webhooks/{subscription_id}/replay"]["post"]
     assert replay["tags"] == ["webhooks"] and "202" in replay["responses"]
     assert any(t["name"] == "webhooks" for t in spec["tags"])
+
+
+def test_idempotency_keys_make_creation_and_replay_safe_to_retry(gw, admin_headers, receiver):
+    body = {"url": receiver.url(), "event_types": ["sales.order.*"]}
+    keyed = {**admin_headers, "Idempotency-Key": "create-erp-hook-1"}
+    first = gw.post(HOOKS, json=body, headers=keyed)
+    again = gw.post(HOOKS, json=body, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["secret"] == first.json()["secret"]  # kept encrypted, not in clear
+    assert len(gw.get(HOOKS, headers=admin_headers).json()["items"]) == 1
+    other = gw.post(HOOKS, json={**body, "description": "x"}, headers=keyed)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    bad_key = gw.post(HOOKS, json=body, headers={**admin_headers, "Idempotency-Key": "a b"})
+    assert bad_key.status_code == 400
+    with gw.rt.db.session() as session:
+        stored = session.execute(select(tables.idempotency_keys.c.response_body)).scalars().all()
+    assert stored and all(first.json()["secret"] not in text for text in stored)
+
+    publish(
+        gw, sample_envelope(occurred_at=(datetime.now(UTC) - timedelta(minutes=30)).isoformat())
+    )
+    path = f"{HOOKS}/{first.json()['id']}"
+    replay_headers = {**admin_headers, "Idempotency-Key": "replay-1"}
+    since = {"since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+    one = gw.post(f"{path}/replay", json=since, headers=replay_headers)
+    two = gw.post(f"{path}/replay", json=since, headers=replay_headers)
+    assert one.status_code == two.status_code == 202
+    assert one.json() == two.json() and two.headers["Idempotent-Replayed"] == "true"
+    replayed = gw.get(f"{path}/deliveries?origin=replay", headers=admin_headers).json()["items"]
+    assert len(replayed) == one.json()["deliveries_created"] == 1

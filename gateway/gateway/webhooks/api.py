@@ -22,6 +22,7 @@ from gateway.authn import Principal
 from gateway.http import REQUEST_ID_KEY, json_response, query_args, read_json, validate
 from gateway.openapi import Operation
 from gateway.settings import Rate
+from gateway.webhooks import idempotency
 from gateway.webhooks import schemas as ws
 from gateway.webhooks.access import may_receive, scope_for
 from gateway.webhooks.owners import load_owners
@@ -178,28 +179,44 @@ async def create_subscription(request: web.Request) -> web.Response:
     filters = service.check_filters(body["filters"])
     service.check_access(principal.scopes, patterns)
     url = await service.check_url(body["url"])
-    secret = body.get("secret") or generate_secret()
-    subscription_id = str(uuid.uuid4())
-    subscription = await rt.run(
-        lambda: service.store.create(
-            subscription_id=subscription_id,
-            owner=_owner(principal),
-            url=url,
-            description=body["description"],
-            event_types=patterns,
-            filters=filters,
-            active=body["active"],
-            ordered=body["ordered"],
-            secret_ciphertext=service.seal(secret, subscription_id),
-            secret_hint=secret_hint(secret),
-            limit=service.settings.max_subscriptions_per_owner,
+    claim, earlier = await idempotency.begin(request, rt, service.store.db, principal.subject)
+    if earlier is None:
+        secret = body.get("secret") or generate_secret()
+        subscription_id = str(uuid.uuid4())
+        ciphertext = service.seal(secret, subscription_id)
+        subscription, earlier = await idempotency.guarded(
+            rt,
+            service.store.db,
+            claim,
+            lambda: service.store.create(
+                subscription_id=subscription_id,
+                owner=_owner(principal),
+                url=url,
+                description=body["description"],
+                event_types=patterns,
+                filters=filters,
+                active=body["active"],
+                ordered=body["ordered"],
+                secret_ciphertext=ciphertext,
+                secret_hint=secret_hint(secret),
+                limit=service.settings.max_subscriptions_per_owner,
+            ),
         )
-    )
+    if earlier is None:
+        first = {"subscription_id": subscription_id, "secret": ciphertext}
+        await rt.run(idempotency.finish, service.store.db, claim, 201, first)
+        replayed = {}
+    else:  # the same request again: the first answer, secret included
+        subscription = await rt.run(service.store.get, earlier.body["subscription_id"])
+        if subscription is None:
+            raise NotFound("The subscription this request created was deleted since.")
+        secret = service.box.decrypt(earlier.body["secret"], subscription.id)
+        replayed = {"Idempotent-Replayed": "true"}
     return _out(
         subscription,
         201,
         {"secret": secret},
-        {"Location": f"/api/v1/webhooks/{subscription.id}"},
+        {"Location": f"/api/v1/webhooks/{subscription.id}", **replayed},
     )
 
 
@@ -378,20 +395,27 @@ async def redeliver(request: web.Request) -> web.Response:
     subscription = await _subscription(request, rt, service, principal)
     _require_active(subscription)
     await _owner_scopes(rt, service, subscription)
-    hourly = service.settings.redeliveries_per_hour
-    await _limit(
-        rt,
-        f"webhook-redeliver:{subscription.id}",
-        Rate(hourly, 3600, max(1, hourly // 10)),
-        "redeliveries",
-    )
-    delivery = await rt.run(
-        service.store.redeliver,
-        subscription,
-        request.match_info["delivery_id"].lower(),
-        _subject(principal),
-    )
-    return json_response(ws.DeliveryDetail().dump(delivery), 202)
+    delivery_id = request.match_info["delivery_id"].lower()
+    claim, earlier = await idempotency.begin(request, rt, service.store.db, principal.subject)
+    if earlier is None:
+        hourly = service.settings.redeliveries_per_hour
+        await _limit(
+            rt,
+            f"webhook-redeliver:{subscription.id}",
+            Rate(hourly, 3600, max(1, hourly // 10)),
+            "redeliveries",
+        )
+        delivery, earlier = await idempotency.guarded(
+            rt,
+            service.store.db,
+            claim,
+            lambda: service.store.redeliver(subscription, delivery_id, _subject(principal)),
+        )
+    if earlier is None:
+        await rt.run(idempotency.finish, service.store.db, claim, 202, {"id": delivery["id"]})
+        return json_response(ws.DeliveryDetail().dump(delivery), 202)
+    delivery = await rt.run(service.store.delivery, subscription.id, earlier.body["id"])
+    return json_response(ws.DeliveryDetail().dump(delivery), 202, {"Idempotent-Replayed": "true"})
 
 
 async def replay(request: web.Request) -> web.Response:
@@ -420,6 +444,9 @@ async def replay(request: web.Request) -> web.Response:
     else:
         patterns = list(subscription.event_types)
     settings = service.settings
+    claim, earlier = await idempotency.begin(request, rt, service.store.db, principal.subject)
+    if earlier is not None:
+        return json_response(earlier.body, earlier.status, {"Idempotent-Replayed": "true"})
     await _limit(
         rt,
         f"webhook-replay:{subscription.id}",
@@ -435,7 +462,10 @@ async def replay(request: web.Request) -> web.Response:
             code="replay_too_large",
             details={"events_in_range": archived, "scan_limit": settings.replay_scan_limit},
         )
-    result = await rt.run(
+    result, earlier = await idempotency.guarded(
+        rt,
+        service.store.db,
+        claim,
         lambda: service.store.replay(
             subscription,
             patterns=patterns,
@@ -445,9 +475,13 @@ async def replay(request: web.Request) -> web.Response:
             owner_scopes=owner_scopes,
             max_events=settings.replay_max_events,
             by=_subject(principal),
-        )
+        ),
     )
-    return json_response(ws.ReplayOut().dump(result), 202)
+    if earlier is not None:
+        return json_response(earlier.body, earlier.status, {"Idempotent-Replayed": "true"})
+    payload = ws.ReplayOut().dump(result)
+    await rt.run(idempotency.finish, service.store.db, claim, 202, payload)
+    return json_response(payload, 202)
 
 
 async def ping(request: web.Request) -> web.Response:
