@@ -25,18 +25,6 @@ from analytics_service.projections.framework import Catalogue, Event
 from servicekit.events import Envelope
 from servicekit.types import utcnow
 
-# The record an event is about, for finding a customer's events on erasure.
-SUBJECT_KEYS = (
-    "lead_id",
-    "order_id",
-    "opportunity_id",
-    "ticket_id",
-    "message_id",
-    "interaction_id",
-    "survey_response_id",
-    "response_id",
-)
-
 ERASED = "(erased)"
 
 
@@ -121,8 +109,10 @@ LEAD_EVENTS = ("sales.lead.captured",)
 
 def archive_row(envelope: Envelope, occurred_at, now) -> dict[str, Any]:
     data = envelope.data
-    customer_id = data.get("customer_id") if isinstance(data.get("customer_id"), str) else None
-    subject = next((data[k] for k in SUBJECT_KEYS if isinstance(data.get(k), str)), None)
+    # Only events with personal data are found again on erasure; the rest need no index entry.
+    personal = envelope.event_type in SCRUBBERS
+    customer_id = data.get("customer_id") if personal else None
+    subject = data.get("lead_id") if envelope.event_type in LEAD_EVENTS else None
     return {
         "event_id": envelope.event_id,
         "event_type": envelope.event_type,

@@ -47,12 +47,6 @@ def upgrade() -> None:
         sa.Column("placed_month", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("order_id", "model", "campaign_id"),
     )
-    with op.batch_alter_table("attribution_items", schema=None) as batch_op:
-        batch_op.create_index("ix_attribution_items_day", ["placed_day"], unique=False)
-        batch_op.create_index(
-            "ix_attribution_items_model_campaign", ["model", "campaign_id"], unique=False
-        )
-
     op.create_table(
         "attributions",
         sa.Column("order_id", sa.String(length=36), nullable=False),
@@ -164,7 +158,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("redemption_id"),
     )
     with op.batch_alter_table("coupon_redemptions", schema=None) as batch_op:
-        batch_op.create_index("ix_coupon_redemptions_campaign", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_coupon_redemptions_day", ["redeemed_day"], unique=False)
 
     op.create_table(
         "coupons",
@@ -298,10 +292,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id"),
     )
     with op.batch_alter_table("event_archive", schema=None) as batch_op:
-        batch_op.create_index("ix_event_archive_customer", ["customer_id"], unique=False)
+        batch_op.create_index(
+            "ix_event_archive_customer",
+            ["customer_id"],
+            unique=False,
+            sqlite_where=sa.text("customer_id IS NOT NULL"),
+            postgresql_where=sa.text("customer_id IS NOT NULL"),
+        )
         batch_op.create_index("ix_event_archive_replay", ["occurred_at", "event_id"], unique=False)
-        batch_op.create_index("ix_event_archive_subject", ["subject_id"], unique=False)
-        batch_op.create_index("ix_event_archive_type", ["event_type"], unique=False)
+        batch_op.create_index(
+            "ix_event_archive_subject",
+            ["subject_id"],
+            unique=False,
+            sqlite_where=sa.text("subject_id IS NOT NULL"),
+            postgresql_where=sa.text("subject_id IS NOT NULL"),
+        )
 
     op.create_table(
         "interactions",
@@ -349,7 +354,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.create_index("ix_leads_created_day", ["created_day"], unique=False)
-        batch_op.create_index("ix_leads_opportunity", ["opportunity_id"], unique=False)
 
     op.create_table(
         "message_engagements",
@@ -384,10 +388,6 @@ def upgrade() -> None:
         sa.Column("machine_clicks", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("message_id"),
     )
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index("ix_messages_campaign", ["campaign_id"], unique=False)
-        batch_op.create_index("ix_messages_customer", ["customer_id"], unique=False)
-
     op.create_table(
         "opportunities",
         sa.Column("opportunity_id", sa.String(length=36), nullable=False),
@@ -425,7 +425,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
         batch_op.create_index("ix_opportunities_closed_day", ["closed_day"], unique=False)
-        batch_op.create_index("ix_opportunities_lead", ["lead_id"], unique=False)
         batch_op.create_index(
             "ix_opportunities_status_close", ["status", "expected_close_date"], unique=False
         )
@@ -488,7 +487,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.create_index("ix_order_lines_day", ["placed_day"], unique=False)
-        batch_op.create_index("ix_order_lines_product", ["product_id"], unique=False)
 
     op.create_table(
         "orders",
@@ -541,9 +539,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id"),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index("ix_orders_campaign", ["campaign_id"], unique=False)
-        batch_op.create_index("ix_orders_customer", ["customer_id"], unique=False)
-        batch_op.create_index("ix_orders_owner", ["owner_id"], unique=False)
         batch_op.create_index("ix_orders_placed_day", ["placed_day"], unique=False)
 
     op.create_table(
@@ -608,8 +603,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "revenue_daily",
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("dim", sa.String(length=12), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("week", sa.Date(), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
@@ -622,15 +617,12 @@ def upgrade() -> None:
         sa.Column("gross", Amount(), nullable=False),
         sa.Column("returns", Amount(), nullable=False),
         sa.Column("net", Amount(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "dim", "key"),
+        sa.PrimaryKeyConstraint("dim", "day", "key"),
     )
-    with op.batch_alter_table("revenue_daily", schema=None) as batch_op:
-        batch_op.create_index("ix_revenue_daily_dim_day", ["dim", "day"], unique=False)
-
     op.create_table(
         "revenue_monthly",
-        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("dim", sa.String(length=12), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("quarter", sa.Date(), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
@@ -641,11 +633,8 @@ def upgrade() -> None:
         sa.Column("gross", Amount(), nullable=False),
         sa.Column("returns", Amount(), nullable=False),
         sa.Column("net", Amount(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "dim", "key"),
+        sa.PrimaryKeyConstraint("dim", "month", "key"),
     )
-    with op.batch_alter_table("revenue_monthly", schema=None) as batch_op:
-        batch_op.create_index("ix_revenue_monthly_dim_month", ["dim", "month"], unique=False)
-
     op.create_table(
         "score_summary",
         sa.Column("segment", sa.String(length=30), nullable=False),
@@ -802,7 +791,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_id"),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.create_index("ix_tickets_customer", ["customer_id"], unique=False)
         batch_op.create_index("ix_tickets_opened_day", ["opened_day"], unique=False)
 
     op.create_table(
@@ -820,9 +808,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("touchpoint_id"),
     )
     with op.batch_alter_table("touchpoints", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_touchpoints_campaign_day", ["campaign_id", "occurred_day"], unique=False
-        )
+        batch_op.create_index("ix_touchpoints_day", ["occurred_day"], unique=False)
 
     op.create_table(
         "unsubscribes",
@@ -839,21 +825,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id"),
     )
     with op.batch_alter_table("unsubscribes", schema=None) as batch_op:
-        batch_op.create_index("ix_unsubscribes_campaign", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_unsubscribes_day", ["at_day"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("unsubscribes", schema=None) as batch_op:
-        batch_op.drop_index("ix_unsubscribes_campaign")
+        batch_op.drop_index("ix_unsubscribes_day")
 
     op.drop_table("unsubscribes")
     with op.batch_alter_table("touchpoints", schema=None) as batch_op:
-        batch_op.drop_index("ix_touchpoints_campaign_day")
+        batch_op.drop_index("ix_touchpoints_day")
 
     op.drop_table("touchpoints")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_opened_day")
-        batch_op.drop_index("ix_tickets_customer")
 
     op.drop_table("tickets")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
@@ -875,13 +860,7 @@ def downgrade() -> None:
 
     op.drop_table("segment_members")
     op.drop_table("score_summary")
-    with op.batch_alter_table("revenue_monthly", schema=None) as batch_op:
-        batch_op.drop_index("ix_revenue_monthly_dim_month")
-
     op.drop_table("revenue_monthly")
-    with op.batch_alter_table("revenue_daily", schema=None) as batch_op:
-        batch_op.drop_index("ix_revenue_daily_dim_day")
-
     op.drop_table("revenue_daily")
     op.drop_table("return_requests")
     with op.batch_alter_table("quotes", schema=None) as batch_op:
@@ -893,13 +872,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_placed_day")
-        batch_op.drop_index("ix_orders_owner")
-        batch_op.drop_index("ix_orders_customer")
-        batch_op.drop_index("ix_orders_campaign")
 
     op.drop_table("orders")
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
-        batch_op.drop_index("ix_order_lines_product")
         batch_op.drop_index("ix_order_lines_day")
 
     op.drop_table("order_lines")
@@ -913,18 +888,12 @@ def downgrade() -> None:
     op.drop_table("opportunity_stage_spells")
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
         batch_op.drop_index("ix_opportunities_status_close")
-        batch_op.drop_index("ix_opportunities_lead")
         batch_op.drop_index("ix_opportunities_closed_day")
 
     op.drop_table("opportunities")
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_messages_customer")
-        batch_op.drop_index("ix_messages_campaign")
-
     op.drop_table("messages")
     op.drop_table("message_engagements")
     with op.batch_alter_table("leads", schema=None) as batch_op:
-        batch_op.drop_index("ix_leads_opportunity")
         batch_op.drop_index("ix_leads_created_day")
 
     op.drop_table("leads")
@@ -934,10 +903,17 @@ def downgrade() -> None:
     op.drop_table("interactions")
 
     with op.batch_alter_table("event_archive", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_archive_type")
-        batch_op.drop_index("ix_event_archive_subject")
+        batch_op.drop_index(
+            "ix_event_archive_subject",
+            sqlite_where=sa.text("subject_id IS NOT NULL"),
+            postgresql_where=sa.text("subject_id IS NOT NULL"),
+        )
         batch_op.drop_index("ix_event_archive_replay")
-        batch_op.drop_index("ix_event_archive_customer")
+        batch_op.drop_index(
+            "ix_event_archive_customer",
+            sqlite_where=sa.text("customer_id IS NOT NULL"),
+            postgresql_where=sa.text("customer_id IS NOT NULL"),
+        )
 
     op.drop_table("event_archive")
     with op.batch_alter_table("engagement_daily", schema=None) as batch_op:
@@ -961,7 +937,7 @@ def downgrade() -> None:
     op.drop_table("customer_aliases")
     op.drop_table("coupons")
     with op.batch_alter_table("coupon_redemptions", schema=None) as batch_op:
-        batch_op.drop_index("ix_coupon_redemptions_campaign")
+        batch_op.drop_index("ix_coupon_redemptions_day")
 
     op.drop_table("coupon_redemptions")
     op.drop_table("coupon_batches")
@@ -977,10 +953,6 @@ def downgrade() -> None:
 
     op.drop_table("campaign_costs")
     op.drop_table("attributions")
-    with op.batch_alter_table("attribution_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_attribution_items_model_campaign")
-        batch_op.drop_index("ix_attribution_items_day")
-
     op.drop_table("attribution_items")
     with op.batch_alter_table("attribution_daily", schema=None) as batch_op:
         batch_op.drop_index("ix_attribution_daily_day")

@@ -46,6 +46,7 @@ def _blank() -> dict:
         "sent": 0,
         "redemptions": 0,
         "discount": ZERO,
+        "touchpoints": 0,
         **{f"revenue_{m}": ZERO for m in MODELS},
         **{f"orders_{m}": 0 for m in MODELS},
     }
@@ -121,6 +122,18 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
         if keep(campaign_id):
             redemptions[campaign_id][0] += count
             redemptions[campaign_id][1] += discount
+    tp = t.touchpoints.c
+    for campaign_id, count in session.execute(
+        select(tp.campaign_id, func.count())
+        .where(
+            tp.campaign_id.is_not(None),
+            tp.occurred_day >= query.start,
+            tp.occurred_day <= query.end,
+        )
+        .group_by(tp.campaign_id)
+    ):
+        if keep(campaign_id):
+            facts[(campaign_id, "")]["touchpoints"] += count
     _share_spend(facts, spend, info)
     for campaign_id, (count, discount) in redemptions.items():
         facts[(campaign_id, "")]["redemptions"] += count
@@ -161,6 +174,7 @@ def report(session: Session, query: ReportQuery, currency: str) -> Report:
             **{f"revenue_{m}": money(totals[f"revenue_{m}"]) for m in MODELS},
             **{f"roi_{m}": _roi(totals[f"revenue_{m}"], totals["spend"]) for m in MODELS},
             "messages_sent": totals["sent"],
+            "touchpoints": totals["touchpoints"],
             "redemptions": totals["redemptions"],
         },
         chart=Chart(
@@ -244,6 +258,7 @@ def _row(key, label, g, info, dimension, model) -> dict:
         row[f"roi_{m}"] = _roi(g[f"revenue_{m}"], g["spend"])
     row["roas"] = ratio(g[f"revenue_{model}"], g["spend"]) if g["spend"] else None
     row["cost_per_order"] = per(g["spend"], g[f"orders_{model}"])
+    row["touchpoints"] = g["touchpoints"]
     row["redemptions"] = g["redemptions"]
     row["discount"] = money(g["discount"])
     return row
@@ -270,6 +285,7 @@ def _columns(dimension: str, currency: str) -> list[Column]:
     columns += [
         Column("roas", "Return on ad spend (selected model)", "ratio"),
         Column("cost_per_order", f"Cost per attributed order ({currency})", "money"),
+        Column("touchpoints", "Touchpoints (visits, clicks, tagged orders)", "count"),
         Column("redemptions", "Coupon redemptions", "count"),
         Column("discount", f"Coupon discounts ({currency})", "money"),
     ]
