@@ -48,8 +48,8 @@ def tune_sqlite(db: Database) -> None:
     @event.listens_for(db.engine, "connect")
     def _reads(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA mmap_size=1073741824")
-        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.execute("PRAGMA mmap_size=4294967296")
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 
