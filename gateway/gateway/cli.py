@@ -13,6 +13,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.runtime import MIGRATIONS
 from gateway.settings import GatewaySettings
 from gateway.store import Store
+from gateway.webhooks.commands import webhooks as webhooks_commands
 from servicekit import migrations
 from servicekit.config import ServiceSettings
 from servicekit.db import Database
@@ -152,22 +153,7 @@ def worker():
     worker.run()
 
 
-@cli.command(
-    "webhooks-rekey",
-    help="Re-encrypt every webhook secret with the first key of MMS_WEBHOOK_SECRET_KEY (after "
-    "adding a new key in front of the old one).",
-)
-def webhooks_rekey():
-    from gateway.webhooks.maintenance import rekey
-    from gateway.webhooks.secretbox import SecretBox
-
-    settings = _settings()
-    db = Database(settings.database_url)
-    try:
-        changed = rekey(db, SecretBox(settings.webhooks.secret_keys))
-    finally:
-        db.dispose()
-    click.echo(f"gateway: {changed} webhook subscription(s) re-encrypted")
+cli.add_command(webhooks_commands)
 
 
 @cli.command("seed-demo", help="Create demo users for every role and a demo API key.")

@@ -8,7 +8,7 @@ import json
 import uuid
 
 import pytest
-from gateway_processes import Processes, start_gateway_worker
+from gateway_processes import BIN, Processes, start_gateway_worker
 from gateway_testkit import WEBHOOK_KEY, Receiver, sample_envelope
 
 from gateway.store import Store
@@ -108,5 +108,12 @@ def test_events_on_the_exchange_reach_the_receiver_through_the_worker(
         # the duplicate and the unmatched event were consumed without a second delivery
         assert sum(1 for e in sent if e == second["event_id"]) == 1
         assert ignored["event_id"] not in sent
+
+        cli = [str(BIN / "gateway-service"), "webhooks", "dead"]
+        parked = json.loads(group.run([*cli, "list", "--json"], worker.env))
+        assert [p["event_id"] for p in parked] == [broken["event_id"]]
+        assert "contract" in parked[0]["error"]
+        assert "re-drove 1" in group.run([*cli, "redrive"], worker.env)
+        wait_for(lambda: broker.depth(vhost, "gateway.webhooks.dead") == 1, timeout=30)
     finally:
         db.dispose()

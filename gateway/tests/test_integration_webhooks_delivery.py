@@ -25,6 +25,7 @@ from gateway.webhooks import tables as wt
 from gateway.webhooks.addresses import AddressPolicy
 from gateway.webhooks.dispatch import Dispatcher
 from gateway.webhooks.engine import DeliveryEngine
+from gateway.webhooks.maintenance import purge, rekey
 from gateway.webhooks.secretbox import SecretBox, SecretUnreadable
 from gateway.webhooks.store import Owner, WebhookStore
 from servicekit.errors import ApiError
@@ -592,3 +593,22 @@ def test_owner_permissions_are_checked_for_every_event(harness, receiver):
     current = harness.store.get(subscription.id)
     assert current.active is False and "API key was revoked" in current.disabled_reason
     assert len(harness.deliveries(subscription.id)) == 1
+
+
+def test_purge_and_rekey(harness, receiver):
+    subscription = harness.subscribe()
+    harness.publish(sample_envelope())
+    harness.deliver()
+    harness.publish(sample_envelope(aggregate_id=str(uuid.uuid4())))  # stays pending
+    later = harness.clock.now + timedelta(days=harness.settings.archive_days + 1)
+    counts = purge(harness.db, harness.settings, later)
+    assert counts["deliveries"] == 1 and counts["attempts"] == 1
+    assert counts["events"] == 1  # the pending delivery's event is kept
+    assert [d["status"] for d in harness.deliveries(subscription.id)] == ["pending"]
+
+    new_key = "a-brand-new-operator-key-" + "n" * 32
+    both = SecretBox([new_key, *harness.settings.secret_keys])
+    assert rekey(harness.db, both) == 1
+    assert rekey(harness.db, both) == 0
+    row = harness.store.get(subscription.id)
+    assert SecretBox([new_key]).decrypt(row.secret, subscription.id) == SECRET

@@ -3,7 +3,7 @@
 The one secret is the key that encrypts subscription secrets at rest
 (``MMS_WEBHOOK_SECRET_KEY[_FILE]``, or ``var/secrets/webhook_secret_key`` where the local runner
 writes it). It may hold several keys, one per line: the first encrypts, all decrypt, so the key
-can be rotated (``gateway-service webhooks-rekey`` re-encrypts with the first).
+can be rotated (``gateway-service webhooks rekey`` re-encrypts with the first).
 """
 
 from __future__ import annotations
