@@ -227,8 +227,10 @@ def _categorical(fig, ctx, chart: Chart) -> None:
     categories = chart.categories
     count = len(categories)
     positions = list(range(count))
-    left = [s for s in chart.series if s.axis == "left"]
-    right = [s for s in chart.series if s.axis == "right"]
+    # A series without a single value (no NPS answers yet) would only add an empty axis.
+    shown = [s for s in chart.series if any(v is not None for v in s.values)]
+    left = [s for s in shown if s.axis == "left"]
+    right = [s for s in shown if s.axis == "right"]
     colours = dict(
         zip((s.name for s in chart.series), _colours([s.name for s in chart.series]), strict=True)
     )

@@ -420,6 +420,7 @@ def clv(session: Session, query: ReportQuery, currency: str) -> Report:
         for k in order
     ]
     shown = rows if query.dimension != "country" else rows[: query.top]
+    as_of = _as_of(session)
     by = "RFM segment" if query.dimension == "segment" else query.dimension
     title = f"Customer lifetime value by {by}"
     return Report(
@@ -457,6 +458,8 @@ def clv(session: Session, query: ReportQuery, currency: str) -> Report:
         ),
         notes="Historic CLV is net revenue so far; predicted CLV adds the expected value of the "
         "coming horizon (average order value x expected purchases x (1 - churn risk)).",
+        subtitle=f"Scores as of {as_of}" if as_of else "Not scored yet",
+        extra={"as_of": as_of},
     )
 
 
@@ -494,9 +497,12 @@ def _top_customers(session, query, currency, source, conditions) -> Report:
         for r in found
     ]
     shown = rows[: query.top]
+    as_of = _as_of(session)
     return Report(
         name="clv",
         title=f"Top {len(rows)} customers by predicted lifetime value",
+        subtitle=f"Scores as of {as_of}" if as_of else "Not scored yet",
+        extra={"as_of": as_of},
         query=query,
         currency=currency,
         columns=[
