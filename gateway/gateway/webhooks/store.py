@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.webhooks import tables as wt
 from gateway.webhooks.access import may_receive
@@ -272,15 +273,42 @@ class WebhookStore:
         return self.get(subscription_id)
 
     def delete(self, subscription_id: str, expected_version: int | None) -> None:
-        """The subscription, its deliveries and their attempts."""
+        """The subscription, its deliveries and their attempts.
+
+        Deliveries go first and the subscription last, the order the delivery engine locks
+        them in, so that a delete racing a recording cannot deadlock.
+        """
+        for _attempt in range(3):
+            try:
+                self._delete(subscription_id, expected_version)
+                return
+            except IntegrityError:
+                continue  # an event's delivery was created meanwhile: delete it too
+        raise Conflict(
+            "Deliveries keep arriving for this subscription; disable it, then delete it.",
+            code="concurrent_modification",
+        )
+
+    def _delete(self, subscription_id: str, expected_version: int | None) -> None:
         s, d, a = wt.subscriptions, wt.deliveries, wt.attempts
         with self.uow() as uow:
-            current = self._locked(uow.session, subscription_id)
-            if expected_version is not None and current.version != expected_version:
-                raise _conflict_version(current.version, expected_version)
+            current = uow.session.execute(
+                select(s.c.version).where(s.c.id == subscription_id)
+            ).scalar_one_or_none()
+            if current is None:
+                raise NotFound(f"no webhook subscription {subscription_id}")
+            if expected_version is not None and current != expected_version:
+                raise _conflict_version(current, expected_version)
             uow.session.execute(delete(a).where(a.c.subscription_id == subscription_id))
             uow.session.execute(delete(d).where(d.c.subscription_id == subscription_id))
-            uow.session.execute(delete(s).where(s.c.id == subscription_id))
+            gone = uow.session.execute(
+                delete(s).where(s.c.id == subscription_id, s.c.version == current)
+            ).rowcount
+            if gone != 1:
+                raise Conflict(
+                    "The subscription changed while it was being deleted; fetch it and retry.",
+                    code="concurrent_modification",
+                )
             uow.commit()
 
     # -- delivery log -----------------------------------------------------------------------
