@@ -272,6 +272,24 @@ def api(suite) -> Api:
     return Api(suite.processes["gateway-api"].url)
 
 
+@pytest.fixture(scope="session")
+def suite_starter():
+    """``start_suite`` for suites of their own (chaos, a second gateway): test modules cannot
+    import this conftest."""
+    return start_suite
+
+
+@pytest.fixture(scope="session")
+def api_for():
+    """``api_for(suite_or_url)``: an ``Api`` on another suite's gateway (or any gateway URL)."""
+
+    def make(target) -> Api:
+        url = target if isinstance(target, str) else target.processes["gateway-api"].url
+        return Api(url)
+
+    return make
+
+
 def unique(prefix: str = "") -> str:
     """A short unique token for names, emails, SKUs and codes."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"
@@ -472,6 +490,35 @@ def figures(request):
                 handle.write(json.dumps(entry, default=str) + "\n")
 
     return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed proof shows what its processes logged at warning level and above."""
+    report = yield
+    if report.failed and call.when in ("setup", "call"):
+        suites = [v for v in (item.funcargs or {}).values() if isinstance(v, Suite)] + [
+            v.suite
+            for v in (item.funcargs or {}).values()
+            if isinstance(getattr(v, "suite", None), Suite)
+        ]
+        for suite in suites[:1]:
+            report.sections.append(("suite processes: warnings and errors", _problems(suite)))
+    return report
+
+
+def _problems(suite: Suite, per_process: int = 8) -> str:
+    lines = []
+    for proc in suite.group.started:
+        noisy = [
+            line
+            for line in proc.output(200_000).splitlines()
+            if '"level": "warning"' in line or '"level": "error"' in line or "Traceback" in line
+        ]
+        if noisy:
+            lines.append(f"--- {proc.name} ({proc.log})")
+            lines += [line[:400] for line in noisy[-per_process:]]
+    return "\n".join(lines) or "(nothing above info level)"
 
 
 def pytest_terminal_summary(terminalreporter):
