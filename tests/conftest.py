@@ -53,6 +53,9 @@ FAST_JOBS = {
     "MMS_ANALYTICS_SCORING_INTERVAL": "3",
     # Opens and clicks within this many seconds of delivery count as machines (default 5).
     "MMS_CAMPAIGN_MACHINE_SECONDS": "1",
+    # Deactivations and key revocations reach every gateway process within this (30 s / 10 s).
+    "MMS_GATEWAY_PRINCIPAL_CACHE_SECONDS": "2",
+    "MMS_GATEWAY_API_KEY_CACHE_SECONDS": "2",
 }
 
 
