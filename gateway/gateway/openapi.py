@@ -125,6 +125,9 @@ def gateway_spec(operations: list[Operation], title: str = "Marketing Management
         }
         if op.request is not None or op.query is not None:
             operation["responses"]["422"] = {"description": "Invalid fields.", **error_ref}
+        if op.request is not None:
+            operation["responses"]["400"] = {"description": "The body is not JSON.", **error_ref}
+            operation["responses"]["415"] = {"description": "Not application/json.", **error_ref}
         for status in op.errors:
             operation["responses"][str(status)] = {"description": "See the message.", **error_ref}
         if op.public:
