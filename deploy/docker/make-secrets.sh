@@ -23,7 +23,7 @@ if [ ! -f "$dir/identity_private_key.pem" ]; then
     openssl pkey -in "$dir/identity_private_key.pem" -pubout -out "$dir/identity_public_key.pem"
     echo "wrote $dir/identity_private_key.pem and identity_public_key.pem"
 fi
-for name in jwt_secret tracking_secret; do
+for name in jwt_secret tracking_secret webhook_secret_key; do
     if [ ! -f "$dir/$name" ]; then
         secret > "$dir/$name"
         echo "wrote $dir/$name"

@@ -120,6 +120,8 @@ def service_env(service: Service) -> list[dict]:
 
 def gateway_env() -> list[dict]:
     return [
+        # The worker consumes every event for the outbound webhooks.
+        secret_env("MMS_AMQP_URL", "mms-amqp", "url"),
         *database_env(GATEWAY),
         {
             "name": "MMS_IDENTITY_PUBLIC_KEY_FILE",
@@ -130,6 +132,11 @@ def gateway_env() -> list[dict]:
             "value": "/run/secrets/mms/identity_private_key.pem",
         },
         {"name": "MMS_JWT_SECRET_FILE", "value": "/run/secrets/mms/jwt_secret"},
+        {
+            "name": "MMS_WEBHOOK_SECRET_KEY_FILE",
+            "value": "/run/secrets/mms/webhook_secret_key",
+        },
+        {"name": "MMS_WEBHOOK_REQUIRE_HTTPS", "value": "true"},
     ]
 
 
@@ -140,6 +147,14 @@ def secret_volume(service: Service) -> dict:
         items.append({"key": "identity_private_key.pem", "path": "identity_private_key.pem"})
         sources.append(
             {"secret": {"name": "mms-jwt", "items": [{"key": "jwt_secret", "path": "jwt_secret"}]}}
+        )
+        sources.append(
+            {
+                "secret": {
+                    "name": "mms-webhook",
+                    "items": [{"key": "webhook_secret_key", "path": "webhook_secret_key"}],
+                }
+            }
         )
     if "tracking" in service.secrets:
         sources.append(
@@ -525,7 +540,33 @@ def gateway_policies() -> list[dict]:
             egress=[*database, *upstreams],
         ),
         netpol(
-            "gateway-worker", "gateway", "worker", selector("gateway", "worker"), egress=database
+            "gateway-worker",
+            "gateway",
+            "worker",
+            selector("gateway", "worker"),
+            egress=[
+                *database,
+                {"to": [RABBITMQ_PEER], "ports": tcp(5672)},
+                # Webhook receivers are outside the cluster; the worker's own SSRF guard checks
+                # every resolved address, and this keeps private ranges out of reach as well.
+                {
+                    "to": [
+                        {
+                            "ipBlock": {
+                                "cidr": "0.0.0.0/0",
+                                "except": [
+                                    "10.0.0.0/8",
+                                    "172.16.0.0/12",
+                                    "192.168.0.0/16",
+                                    "169.254.0.0/16",
+                                    "100.64.0.0/10",
+                                ],
+                            }
+                        }
+                    ],
+                    "ports": tcp(80, 443),
+                },
+            ],
         ),
         netpol(
             "gateway-migrate", "gateway", "migrate", selector("gateway", "migrate"), egress=database
