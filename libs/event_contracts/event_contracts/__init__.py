@@ -18,6 +18,7 @@ from event_contracts.registry import (
     contract,
     export_json_schemas,
     golden_samples,
+    remove_contract_directory,
     validate_envelope,
     validate_event,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "contract",
     "export_json_schemas",
     "golden_samples",
+    "remove_contract_directory",
     "validate_envelope",
     "validate_event",
 ]

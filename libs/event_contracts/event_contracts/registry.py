@@ -78,6 +78,19 @@ def add_contract_directory(path: Path) -> None:
         _compiled.cache_clear()
 
 
+def remove_contract_directory(path: Path) -> None:
+    """Forget contracts loaded from ``path`` by :func:`add_contract_directory`.
+
+    Tests that add their own contracts call this when done, so that later tests in the same
+    process see only the suite's contracts.
+    """
+    path = Path(path)
+    if path in _extra_dirs:
+        _extra_dirs.remove(path)
+        _registry.cache_clear()
+        _compiled.cache_clear()
+
+
 @cache
 def _common() -> dict:
     return json.loads((SCHEMAS / "common.v1.json").read_text())

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
-from event_contracts import add_contract_directory
 from servicekit.config import ServiceSettings
 from servicekit.consumer import HandlerRegistry, Reject
 from servicekit.events import OutgoingEvent
@@ -17,8 +16,8 @@ from servicekit.runtime import ServiceRuntime
 from servicekit.tables import add_infrastructure_tables
 from servicekit.types import Amount
 
+# The toy's contracts (./contracts) are loaded by the tests' conftest, not at import.
 HERE = Path(__file__).parent
-add_contract_directory(HERE / "contracts")
 
 metadata = MetaData()
 add_infrastructure_tables(metadata)
