@@ -33,7 +33,7 @@ from servicekit.identity import IDENTITY_HEADER
 from servicekit.jsonutil import _default as _json_default
 from servicekit.logging import configure_logging, get_logger
 from servicekit.runtime import ServiceRuntime
-from servicekit.schemas import ErrorSchema
+from servicekit.schemas import ErrorSchema, document_fields
 
 log = get_logger("servicekit.http")
 
@@ -63,6 +63,10 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self):
         # servicekit.errors owns every error response.
         return None
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**kwargs)
+        document_fields(self.ma_plugin.converter)
 
 
 def accepts(*content_types: str, max_bytes: int | None = None):

@@ -73,6 +73,49 @@ class DecimalString(fields.Decimal):
         return result
 
 
+_BOUNDS = ("minimum", "maximum")
+
+
+def _json_number(value):
+    """A bound as a JSON number: apispec prints a Decimal bound as it serializes the field (text),
+    and schema-driven clients and fuzzers refuse a document whose ``minimum`` is a string."""
+    if isinstance(value, bool) or not isinstance(value, str | Decimal):
+        return value
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def decimal2properties(self, field: fields.Field, ret: dict) -> dict:
+    """apispec attribute function: document a decimal as what travels on the wire.
+
+    A ``Decimal(as_string=True)`` field (``DecimalString`` among them) is written as text, so a
+    response carries ``"12.50"``, never ``12.5``: a ``dump_only`` field is documented as
+    ``{"type": "string", "format": "decimal"}``. A field that is also read takes the text or a JSON
+    number, and is documented as exactly that (``anyOf`` string, number; bounds on the number).
+    Bounds are always JSON numbers. A field whose metadata states its ``type`` keeps it.
+    """
+    if not isinstance(field, fields.Decimal):
+        return {}
+    for key in _BOUNDS:
+        if key in ret:
+            ret[key] = _json_number(ret[key])
+    if not field.as_string or "type" in field.metadata:
+        return {}
+    bounds = {key: ret.pop(key) for key in _BOUNDS if key in ret}
+    nullable = {"nullable": True} if ret.pop("nullable", False) else {}
+    ret.pop("type", None)
+    ret.pop("format", None)
+    text = {"type": "string", "format": "decimal", **nullable}
+    if field.dump_only:
+        return text
+    return {"anyOf": [text, {"type": "number", **bounds, **nullable}]}
+
+
+def document_fields(converter) -> None:
+    """Teach an apispec marshmallow converter how the suite's fields look on the wire."""
+    converter.add_attribute_function(decimal2properties)
+
+
 class MoneySchema(StrictSchema):
     amount = DecimalString(required=True)
     currency = fields.String(required=True, validate=CURRENCY)

@@ -137,3 +137,36 @@ class TestIdentity:
         assert rep.can_see(policy, "r1", "n") and not rep.can_see(policy, "r2", "n")
         assert manager.can_see(policy, "r2", "n") and not manager.can_see(policy, "r3", "s")
         assert not analyst.can_see(policy, "r1", "n")
+
+
+def test_decimals_are_documented_as_they_travel():
+    """Text out (a response carries "12.50"), text or a number in, bounds as JSON numbers."""
+    import marshmallow as ma
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+    from marshmallow import fields
+
+    from servicekit.schemas import DecimalString, document_fields
+
+    class Figures(ma.Schema):
+        total = DecimalString(dump_only=True)
+        rate = fields.Decimal(as_string=True, allow_none=True, dump_only=True)
+        quantity = DecimalString(required=True, minimum=Decimal("0.000001"))
+        price = DecimalString(allow_none=True, validate=[ma.validate.Range(max=Decimal("1000"))])
+        stated = DecimalString(metadata={"type": "string", "pattern": "^[0-9]+$"})
+        plain = fields.Decimal(validate=ma.validate.Range(min=Decimal("0.5")))
+
+    plugin = MarshmallowPlugin()
+    spec = APISpec("t", "1", "3.0.3", plugins=[plugin])
+    document_fields(plugin.converter)
+    spec.components.schema("Figures", schema=Figures)
+    props = spec.to_dict()["components"]["schemas"]["Figures"]["properties"]
+    text = {"type": "string", "format": "decimal"}
+    assert props["total"] == {**text, "readOnly": True}
+    assert props["rate"] == {**text, "nullable": True, "readOnly": True}
+    assert props["quantity"] == {"anyOf": [text, {"type": "number", "minimum": 1e-06}]}
+    assert props["price"] == {
+        "anyOf": [{**text, "nullable": True}, {"type": "number", "maximum": 1000, "nullable": True}]
+    }
+    assert props["stated"] == {"type": "string", "pattern": "^[0-9]+$"}
+    assert props["plain"] == {"type": "number", "minimum": 0.5}
