@@ -242,12 +242,12 @@ class ReportQuery(StrictSchema):
 
 
 class RatesOut(ma.Schema):
-    delivery = DecimalString(allow_none=True)
-    open = DecimalString(allow_none=True)
-    click = DecimalString(allow_none=True)
-    click_to_open = DecimalString(allow_none=True)
-    unsubscribe = DecimalString(allow_none=True)
-    conversion = DecimalString(allow_none=True)
+    delivery = DecimalString(dump_only=True, allow_none=True)
+    open = DecimalString(dump_only=True, allow_none=True)
+    click = DecimalString(dump_only=True, allow_none=True)
+    click_to_open = DecimalString(dump_only=True, allow_none=True)
+    unsubscribe = DecimalString(dump_only=True, allow_none=True)
+    conversion = DecimalString(dump_only=True, allow_none=True)
 
 
 class FiguresOut(ma.Schema):
@@ -273,9 +273,11 @@ class FiguresOut(ma.Schema):
     clicks_machine_total = fields.Integer()
     unsubscribed = fields.Integer()
     conversions = fields.Integer()
-    revenue = DecimalString()
-    cost = DecimalString()
-    roi = DecimalString(allow_none=True, metadata={"description": "(revenue - cost) / cost"})
+    revenue = DecimalString(dump_only=True)
+    cost = DecimalString(dump_only=True)
+    roi = DecimalString(
+        dump_only=True, allow_none=True, metadata={"description": "(revenue - cost) / cost"}
+    )
     rates = fields.Nested(RatesOut)
 
 
@@ -295,7 +297,7 @@ class AudienceOut(ma.Schema):
 
 class NotViaMessageOut(ma.Schema):
     conversions = fields.Integer()
-    revenue = DecimalString()
+    revenue = DecimalString(dump_only=True)
 
 
 class ReportOut(ma.Schema):
@@ -306,7 +308,7 @@ class ReportOut(ma.Schema):
     model = fields.String()
     currency = fields.String()
     budget = fields.Nested(MoneyOut, allow_none=True)
-    budget_burn = DecimalString(allow_none=True)
+    budget_burn = DecimalString(dump_only=True, allow_none=True)
     audience = fields.Nested(AudienceOut)
     totals = fields.Nested(FiguresOut)
     variants = fields.List(fields.Nested(VariantFiguresOut))
@@ -429,7 +431,7 @@ class CostOut(ma.Schema):
     category = fields.String()
     description = fields.String(allow_none=True)
     amount = fields.Nested(MoneyOut)
-    fx_rate = DecimalString()
+    fx_rate = DecimalString(dump_only=True)
     base_amount = fields.Nested(MoneyOut)
     incurred_on = fields.Date()
     created_at = fields.DateTime()

@@ -146,7 +146,7 @@ class ConsentOut(ma.Schema):
 
 class BehaviourOut(ma.Schema):
     orders_count = fields.Integer()
-    total_spent = fields.Decimal(as_string=True)
+    total_spent = fields.Decimal(as_string=True, dump_only=True)
     currency = fields.String(allow_none=True)
     first_order_at = fields.DateTime(allow_none=True)
     last_order_at = fields.DateTime(allow_none=True)

@@ -329,7 +329,7 @@ class MergeOut(ma.Schema):
 class ReturnLineOut(ma.Schema):
     product_id = fields.String()
     sku = fields.String(allow_none=True)
-    quantity = fields.Decimal(as_string=True)
+    quantity = fields.Decimal(as_string=True, dump_only=True)
 
 
 class ReturnSchema(ma.Schema):
@@ -588,7 +588,7 @@ class ComputeIn(StrictSchema):
 class ComputeOut(ma.Schema):
     start = fields.DateTime()
     end = fields.DateTime()
-    business_minutes = fields.Decimal(as_string=True)
+    business_minutes = fields.Decimal(as_string=True, dump_only=True)
     start_is_working_time = fields.Boolean()
 
 
@@ -765,7 +765,7 @@ class SatisfactionQuery(_Periodic):
     policy_id = ID()
 
 
-_PCT = fields.Decimal(as_string=True, allow_none=True)
+_PCT = fields.Decimal(as_string=True, allow_none=True, dump_only=True)
 
 
 class MatrixCell(ma.Schema):
