@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import struct
 import zlib
 from datetime import UTC, date, datetime
@@ -226,3 +227,49 @@ def test_openapi_documents_the_reports(client):
     assert {"application/json", "text/csv", "image/svg+xml", "image/png"} <= set(content)
     forecast = spec["paths"]["/api/v1/analytics/forecast"]["get"]
     assert "Holt" in forecast["description"]
+
+
+def _documented_body(document: dict, path: str):
+    """A validator for GET ``path``'s 200 JSON body as the OpenAPI document states it."""
+    import jsonschema
+
+    def as_json_schema(node):
+        if isinstance(node, list):
+            return [as_json_schema(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: as_json_schema(value) for key, value in node.items()}
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    body = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    schema = {
+        **as_json_schema(body["schema"]),
+        "components": as_json_schema(document["components"]),
+    }
+    return jsonschema.Draft4Validator(schema)
+
+
+def _bodies_match_the_document(client, analyst, *, empty: bool = False):
+    document = json.loads(client.get("/openapi.json").data)
+    for spec in REPORTS:
+        validator = _documented_body(document, f"{BASE}{spec.path}")
+        for dimension in spec.dimensions:
+            response = analyst.get(url(spec, f"dimension={dimension}"))
+            if empty and spec.name == "forecast":
+                assert response.status_code == 422  # no history to fit
+                continue
+            assert response.status_code == 200, (spec.name, dimension, response.get_json())
+            problems = [e.message for e in validator.iter_errors(json.loads(response.data))]
+            assert not problems, (spec.name, dimension, problems)
+
+
+def test_every_report_body_is_as_documented(loaded, client, analyst):
+    """Every property of every report's JSON, in every dimension, is in its documented schema
+    (the schemas forbid the rest), with data and before any data."""
+    _bodies_match_the_document(client, analyst)
+
+
+def test_every_report_body_is_as_documented_before_any_data(client, analyst):
+    _bodies_match_the_document(client, analyst, empty=True)

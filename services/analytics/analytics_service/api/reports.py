@@ -7,12 +7,12 @@ beyond ids).
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from analytics_service.api import params
 from analytics_service.api.rendering import choose_format, render
 from analytics_service.domain import forecasting, scores
-from analytics_service.service.reports import customers
+from analytics_service.service.reports import campaigns, customers
 from analytics_service.service.reports.registry import REPORTS, ReportSpec
 from servicekit.blueprint import Blueprint
 from servicekit.schemas import StrictSchema
@@ -63,23 +63,108 @@ class ReportOut(StrictSchema):
     notes = fields.String(metadata={"description": "How the figures are computed."})
 
 
-OTHER_FORMATS = {
-    "responses": {
-        "200": {
-            "content": {
-                "application/json": {"schema": ReportOut},
-                "text/csv": {"schema": {"type": "string"}},
-                "image/svg+xml": {"schema": {"type": "string"}},
-                "image/png": {"schema": {"type": "string", "format": "binary"}},
-            }
+# What some reports add to the common shape (Report.extra in the service layer): each such
+# report documents its own JSON body, so every body is described exactly.
+
+
+class CampaignsReportOut(ReportOut):
+    model = fields.String(
+        required=True,
+        validate=validate.OneOf(campaigns.MODELS),
+        metadata={"description": "The attribution model behind ROAS, cost per order and chart."},
+    )
+
+
+class ForecastModelOut(StrictSchema):
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(("holt_linear", "mean")),
+        metadata={"description": "holt_linear, or mean with fewer than four months of history"},
+    )
+    alpha = fields.Float(required=True, allow_none=True, metadata={"description": "Level weight"})
+    beta = fields.Float(required=True, allow_none=True, metadata={"description": "Trend weight"})
+    sigma = fields.String(
+        required=True,
+        metadata={"format": "decimal", "description": "Standard deviation of one-step errors"},
+    )
+    level = fields.Integer(
+        required=True, metadata={"description": "Prediction interval, in percent (80 or 95)"}
+    )
+    history_months = fields.Integer(
+        required=True, metadata={"description": "Months of history the model was fitted to"}
+    )
+
+
+class ForecastReportOut(ReportOut):
+    model = fields.Nested(ForecastModelOut, required=True)
+
+
+class ReturnsOut(StrictSchema):
+    requested = fields.Integer(required=True)
+    approved = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    approval_rate = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "format": "decimal",
+            "description": "approved / (approved + rejected), 0-1; null before any decision",
         },
-        "406": {"description": "The Accept header names no format a report comes in."},
-    }
+    )
+
+
+class SupportReportOut(ReportOut):
+    returns = fields.Nested(
+        ReturnsOut,
+        required=True,
+        metadata={"description": "Return requests made in the period and how they were decided."},
+    )
+
+
+class ScoredReportOut(ReportOut):
+    """The reports built on the customer scores (RFM, CLV)."""
+
+    as_of = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The day the scores were computed; null before the first run."},
+    )
+
+
+RESPONSE_SCHEMAS: dict[str, type[ReportOut]] = {
+    "campaigns": CampaignsReportOut,
+    "forecast": ForecastReportOut,
+    "support": SupportReportOut,
+    "rfm": ScoredReportOut,
+    "clv": ScoredReportOut,
 }
+
+
+def response_schema(spec: ReportSpec) -> type[ReportOut]:
+    """The schema of ``spec``'s JSON body."""
+    return RESPONSE_SCHEMAS.get(spec.name, ReportOut)
+
+
+def _other_formats(title: str, body: type[ReportOut]) -> dict:
+    return {
+        "responses": {
+            "200": {
+                "description": title,
+                "content": {
+                    "application/json": {"schema": body},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "image/svg+xml": {"schema": {"type": "string"}},
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "406": {"description": "The Accept header names no format a report comes in."},
+        }
+    }
 
 
 def _register(spec: ReportSpec) -> None:
     schema = params.schema_for(spec)
+    body = response_schema(spec)
 
     def get(self, args):
         require_scope("analytics:read")
@@ -91,8 +176,8 @@ def _register(spec: ReportSpec) -> None:
         return render(report, fmt)
 
     get.__doc__ = f"{spec.title}\n\n{spec.description.strip()}"
-    get = blp.doc(**OTHER_FORMATS)(get)
-    get = blp.response(200, ReportOut, description=spec.title)(get)
+    get = blp.doc(**_other_formats(spec.title, body))(get)
+    get = blp.response(200, body, description=spec.title)(get)
     get = blp.arguments(schema, location="query")(get)
     view = type(f"{spec.name.title().replace('_', '')}Report", (MethodView,), {"get": get})
     blp.route(spec.path, endpoint=spec.name)(view)
