@@ -395,6 +395,11 @@ def test_survey_report_and_public_endpoints_refuse_bad_input(admin, world, clien
             {},
             422,
         ),
+        # the default start (30 days before end) would fall before year 1 (was a 500)
+        ("get", "/api/v1/support-reports/satisfaction?end=0001-01-06T10:04:02Z", {}, 422),
+        ("get", "/api/v1/support-reports/response-times?end=0001-01-06T00:00:00Z", {}, 422),
+        # ten years at most, also when end is the default (now)
+        ("get", "/api/v1/support-reports/sla-compliance?start=0001-01-01T00:00:00Z", {}, 422),
     ]
     for case in cases:
         if "json" in case[2]:

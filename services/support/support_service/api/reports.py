@@ -6,11 +6,12 @@ Agents' reports cover their groups' tickets; everyone else's cover all. Ticket r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask.views import MethodView
 
 from servicekit.blueprint import Blueprint
+from servicekit.errors import ValidationFailed
 from servicekit.webctx import require_scope, service
 from support_service.api import schemas as s
 from support_service.service import reports
@@ -25,18 +26,31 @@ blp = Blueprint(
 )
 
 
+DEFAULT_SPAN = timedelta(days=30)
+
+
 def ctx() -> SupportContext:
     return service().extras["support"]
 
 
 def _range(query: dict) -> dict:
+    """The period with its defaults filled in, checked like one given in full."""
     now = ctx().now()
     end = query.get("end") or now
-    start = query.get("start") or end - timedelta(days=30)
+    start = query.get("start")
+    if start is None:
+        if end - datetime.min.replace(tzinfo=UTC) < DEFAULT_SPAN:
+            raise ValidationFailed(
+                "end is too early for the default period",
+                details={"end": ["too early: give start as well"]},
+            )
+        start = end - DEFAULT_SPAN
     if end <= start:
-        from servicekit.errors import ValidationFailed
-
         raise ValidationFailed("end must be after start", details={"end": ["before start"]})
+    if end - start > s.REPORT_MAX_SPAN:
+        raise ValidationFailed(
+            "at most ten years at a time", details={"start": ["more than ten years before end"]}
+        )
     return {**query, "start": start, "end": end}
 
 

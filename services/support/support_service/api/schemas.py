@@ -707,6 +707,9 @@ SurveyPage = page_schema(SurveySchema, "SurveyPage")
 # -- reports -----------------------------------------------------------------------------------
 
 
+REPORT_MAX_SPAN = timedelta(days=3700)  # ten years
+
+
 class ReportRange(_Plain):
     start = UtcDateTime(metadata={"description": "Default: 30 days before end"})
     end = UtcDateTime(metadata={"description": "Default: now"})
@@ -715,11 +718,7 @@ class ReportRange(_Plain):
     def ordered(self, data, **kwargs):
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             raise ma.ValidationError("end must be after start")
-        if (
-            data.get("start")
-            and data.get("end")
-            and data["end"] - data["start"] > timedelta(days=3700)
-        ):
+        if data.get("start") and data.get("end") and data["end"] - data["start"] > REPORT_MAX_SPAN:
             raise ma.ValidationError("at most ten years at a time")
 
 
