@@ -57,6 +57,29 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
+# SQLSTATEs of a transaction the database aborted because of a concurrent one (serialization
+# failure, deadlock): nothing is wrong with the message or the database, so running it again
+# right away succeeds.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+# Runs of one transaction before a conflict is left to the infrastructure path (held, no retry
+# budget spent, tried again after a pause).
+CONFLICT_ATTEMPTS = 3
+
+
+def is_transaction_conflict(exc: BaseException) -> bool:
+    """True when the database aborted the transaction for a conflict with a concurrent one."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in CONFLICT_SQLSTATES
+
+
+def _after_conflict(attempt: int) -> None:
+    # Jittered, so the two transactions that met do not meet again at once.
+    time.sleep(random.uniform(0, 0.05 * attempt))
+
+
 class HandlerRegistry:
     """Which function handles which event type and contract version."""
 
@@ -146,11 +169,30 @@ def handle_envelope(
     handler: Handler,
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    """Run ``handler`` for one event exactly once per consumer (inbox), committing its effects."""
-    with bind_trace(trace_for(envelope)), uow_factory() as uow:
-        uow.claim_inbox(consumer, envelope)
-        handler(envelope, uow)
-        uow.commit()
+    """Run ``handler`` for one event exactly once per consumer (inbox), committing its effects.
+
+    A transaction the database aborts for a conflict with a concurrent one (a deadlock) is run
+    again, up to ``CONFLICT_ATTEMPTS`` times in all.
+    """
+    attempt = 1
+    while True:
+        try:
+            with bind_trace(trace_for(envelope)), uow_factory() as uow:
+                uow.claim_inbox(consumer, envelope)
+                handler(envelope, uow)
+                uow.commit()
+            return
+        except sa_exc.DBAPIError as exc:
+            if attempt >= CONFLICT_ATTEMPTS or not is_transaction_conflict(exc):
+                raise
+            log.warning(
+                "transaction_conflict_retried",
+                event_type=envelope.event_type,
+                attempt=attempt,
+                error=str(exc)[:300],
+            )
+            _after_conflict(attempt)
+            attempt += 1
 
 
 class EventConsumer:
@@ -270,7 +312,11 @@ class EventConsumer:
             self.connected = True
             self.last_error = None
             log.info("consumer_started", queue=self.topology.main, bindings=self.topology.bindings)
-            sock = conn.connection.sock
+            # The loop talks to the py-amqp connection itself: kombu's ``Connection.connection``
+            # silently opens a fresh connection once the old one died, and a loop on that one
+            # would look healthy while the broker has no consumer on the queue.
+            raw = conn.connection
+            sock = raw.sock
             while True:
                 if self.stop_event.is_set() and not self._inflight:
                     break
@@ -281,15 +327,17 @@ class EventConsumer:
                     timeout = max(0.0, min(timeout, self._paused_until - time.monotonic()))
                 readable, _, _ = select.select([sock, self._wake_r], [], [], timeout)
                 if sock in readable:
-                    self._drain(conn)
+                    self._drain(raw)
                 if self._wake_r in readable:
                     try:
                         os.read(self._wake_r, 4096)
                     except BlockingIOError:
                         pass
                 self._settle(channel, side)
-                conn.heartbeat_check()
+                raw.heartbeat_tick(rate=2)
                 self._report_depth(channel)
+                if not raw.connected:
+                    raise ConnectionError("the broker connection closed")
         finally:
             self.connected = False
             try:
@@ -298,10 +346,10 @@ class EventConsumer:
                 pass
 
     @staticmethod
-    def _drain(conn) -> None:
+    def _drain(raw) -> None:
         for _ in range(1000):
             try:
-                conn.drain_events(timeout=0.001)
+                raw.drain_events(timeout=0.001)
             except TimeoutError:
                 return
 
@@ -365,32 +413,48 @@ class EventConsumer:
             else:
                 work.append((delivery, *prepared))
         if len(work) > 1:
-            try:
-                handled = []
-                with self.uow_factory() as uow:
-                    seen_before = uow.claim_inbox_batch(self.name, [e for _, e, _ in work])
-                    seen_now: set[str] = set()
-                    for delivery, envelope, handler in work:
-                        if envelope.event_id in seen_before or envelope.event_id in seen_now:
-                            handled.append(_Outcome(delivery, "duplicate", envelope.event_type))
-                            continue
-                        seen_now.add(envelope.event_id)
-                        with bind_trace(trace_for(envelope)):
-                            handler(envelope, uow)
-                            uow.stage_events()
-                        handled.append(_Outcome(delivery, "ok", envelope.event_type))
-                    uow.commit()
+            attempt = 1
+            while True:
+                try:
+                    handled = self._batch_transaction(work)
+                except Exception as exc:
+                    if is_transaction_conflict(exc) and attempt < CONFLICT_ATTEMPTS:
+                        log.warning(
+                            "transaction_conflict_retried",
+                            batch=len(work),
+                            attempt=attempt,
+                            error=str(exc)[:300],
+                        )
+                        _after_conflict(attempt)
+                        attempt += 1
+                        continue
+                    if is_infrastructure_error(exc):
+                        return outcomes + [
+                            _Outcome(d, "infra", e.event_type, str(exc)[:300]) for d, e, _ in work
+                        ]
+                    break  # find the failing message by handling them one at a time
                 for (_, envelope, _), outcome in zip(work, handled, strict=True):
                     if outcome.kind == "ok":
                         self._observe_lag(envelope)
                 return outcomes + handled
-            except Exception as exc:
-                if is_infrastructure_error(exc):
-                    return outcomes + [
-                        _Outcome(d, "infra", e.event_type, str(exc)[:300]) for d, e, _ in work
-                    ]
-                # fall through: find the failing message by handling them one at a time
         return outcomes + [self._handle_one(d, e, h) for d, e, h in work]
+
+    def _batch_transaction(self, work: list[tuple[_Delivery, Envelope, Handler]]) -> list[_Outcome]:
+        handled = []
+        with self.uow_factory() as uow:
+            seen_before = uow.claim_inbox_batch(self.name, [e for _, e, _ in work])
+            seen_now: set[str] = set()
+            for delivery, envelope, handler in work:
+                if envelope.event_id in seen_before or envelope.event_id in seen_now:
+                    handled.append(_Outcome(delivery, "duplicate", envelope.event_type))
+                    continue
+                seen_now.add(envelope.event_id)
+                with bind_trace(trace_for(envelope)):
+                    handler(envelope, uow)
+                    uow.stage_events()
+                handled.append(_Outcome(delivery, "ok", envelope.event_type))
+            uow.commit()
+        return handled
 
     def _handle_one(self, delivery: _Delivery, envelope: Envelope, handler: Handler) -> _Outcome:
         try:

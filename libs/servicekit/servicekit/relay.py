@@ -1,9 +1,10 @@
 """The outbox relay: publishes committed outbox rows to RabbitMQ, at least once, in order.
 
-Each round claims a batch of unpublished rows in a transaction (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so several relays share the work without publishing a row twice; ``BEGIN IMMEDIATE``
-on SQLite, where one writer at a time is the rule anyway), publishes the whole batch on a channel
-in confirm mode, waits for the broker's acks, marks the acked rows published and commits. A row is
+Each round claims a batch of unpublished rows (on PostgreSQL in a transaction with ``FOR UPDATE
+SKIP LOCKED``, so several relays share the work without publishing a row twice; on SQLite by
+taking turns through a ``job_leases`` row, so the database's single write lock is never held while
+the broker confirms), publishes the whole batch on a channel in confirm mode, waits for the
+broker's acks and marks the acked rows published. A row is
 only marked after its confirm; a crash in between republishes it, and consumers' inboxes absorb the
 duplicate. While the broker is down the relay backs off and reconnects; nothing is lost because
 nothing leaves the outbox until it is confirmed.
@@ -15,11 +16,13 @@ import json
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import amqp
 import kombu
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from servicekit import metrics, tables
 from servicekit.amqp import connect, events_exchange
@@ -28,6 +31,9 @@ from servicekit.logging import get_logger
 from servicekit.types import utcnow
 
 log = get_logger("servicekit.relay")
+
+# The job_leases row through which the relays of one SQLite database take turns.
+RELAY_LEASE = "outbox-relay"
 
 
 class PublishError(Exception):
@@ -58,6 +64,10 @@ class ConfirmingPublisher:
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
         self._conn: kombu.Connection | None = None
+        # The py-amqp connection under ``_conn``: read through it, never through kombu's
+        # ``Connection.connection``, which silently reconnects (and the confirms we wait for
+        # would then never come, on a channel of the dead connection).
+        self._raw = None
         self._channel = None
         self._next_tag = 1
         self._acked: set[int] = set()
@@ -66,7 +76,7 @@ class ConfirmingPublisher:
 
     @property
     def connected(self) -> bool:
-        return self._conn is not None and self._conn.connected
+        return self._raw is not None and self._raw.connected
 
     def connect(self) -> None:
         self.close()
@@ -76,7 +86,7 @@ class ConfirmingPublisher:
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
-        self._conn, self._channel = conn, channel
+        self._conn, self._raw, self._channel = conn, conn.connection, channel
         self._next_tag = 1
         self._acked.clear()
         self._nacked.clear()
@@ -89,6 +99,7 @@ class ConfirmingPublisher:
             except Exception:  # noqa: S110 - closing a broken connection may fail; it is gone
                 pass
         self._conn = None
+        self._raw = None
         self._channel = None
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
@@ -108,13 +119,13 @@ class ConfirmingPublisher:
         """Keep an idle connection alive: read what the broker sent (its heartbeats, late
         confirms) and send ours when due. py-amqp counts the broker's heartbeats only when
         frames are read, so an idle publisher that never reads looks dead to itself."""
-        if self._conn is None:
+        if self._raw is None:
             return
         try:
-            self._conn.drain_events(timeout=0.001)
+            self._raw.drain_events(timeout=0.001)
         except TimeoutError:
             pass
-        self._conn.heartbeat_check()
+        self._raw.heartbeat_tick(rate=2)
 
     def publish(self, messages: list[OutboxMessage]) -> None:
         """Publish ``messages`` and return once every one is confirmed; raise otherwise."""
@@ -148,7 +159,7 @@ class ConfirmingPublisher:
             if remaining <= 0:
                 raise PublishError(f"{len(pending)} publisher confirms did not arrive in time")
             try:
-                self._conn.drain_events(timeout=min(remaining, 1.0))
+                self._raw.drain_events(timeout=min(remaining, 1.0))
             except TimeoutError:
                 continue
         self._acked.difference_update(tags)
@@ -179,6 +190,9 @@ class OutboxRelay:
         self.healthy = False
         self.last_error: str | None = None
         self._last_backlog_at = 0.0
+        self.holder = f"relay-{uuid.uuid4().hex}"
+        # Outlives a publish that waits for its confirms, so a live relay keeps its turn.
+        self.lease_seconds = self.publisher.confirm_timeout * 2 + 10
 
     def run(self) -> None:
         backoff = 0.5
@@ -204,44 +218,118 @@ class OutboxRelay:
 
     def run_once(self) -> int:
         """Publish one batch; return how many rows were published."""
+        if self.db.is_postgres:
+            return self._run_once_locked()
+        return self._run_once_leased()
+
+    def _pending(self, session) -> list[OutboxMessage]:
         outbox = tables.outbox
-        with self.db.write_session() as session:
-            query = (
-                select(
-                    outbox.c.id,
-                    outbox.c.event_id,
-                    outbox.c.event_type,
-                    outbox.c.payload,
-                    outbox.c.headers,
-                )
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self.batch_size)
+        query = (
+            select(
+                outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.payload,
+                outbox.c.headers,
             )
-            if self.db.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
-            if not rows:
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )  # fmt: skip
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [
+            OutboxMessage(r.id, r.event_id, r.event_type, r.payload, json.loads(r.headers))
+            for r in session.execute(query).all()
+        ]
+
+    def _mark_published(self, session, messages: list[OutboxMessage]) -> None:
+        outbox = tables.outbox
+        session.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([m.row_id for m in messages]))
+            .values(published_at=utcnow(), attempts=outbox.c.attempts + 1)
+        )
+
+    def _run_once_locked(self) -> int:
+        # PostgreSQL: the claimed rows stay locked (SKIP LOCKED for the other relays) until
+        # they are marked, and row locks do not block the service's other writes.
+        with self.db.write_session() as session:
+            messages = self._pending(session)
+            if not messages:
                 session.rollback()
                 return 0
-            messages = [
-                OutboxMessage(r.id, r.event_id, r.event_type, r.payload, json.loads(r.headers))
-                for r in rows
-            ]
             try:
                 self.publisher.publish(messages)
             except Exception:
-                session.rollback()
+                session.rollback()  # first: the count below updates the rows this locks
                 self._count_attempt([m.row_id for m in messages])
                 raise
-            session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([m.row_id for m in messages]))
-                .values(published_at=utcnow(), attempts=outbox.c.attempts + 1)
-            )
+            self._mark_published(session, messages)
             session.commit()
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(messages))
         return len(messages)
+
+    def _run_once_leased(self) -> int:
+        # SQLite has one write lock for the whole database: holding it while the broker
+        # confirms would stall every API write whenever the broker is slow or silent. The
+        # relays of one database take turns through a lease row instead, and the database is
+        # only locked for the short claim and mark transactions.
+        with self.db.session() as session:
+            if not self._pending(session):
+                return 0
+        if not self._take_lease():
+            return 0
+        try:
+            with self.db.session() as session:
+                messages = self._pending(session)  # again: another relay may have sent them
+            if not messages:
+                return 0
+            try:
+                self.publisher.publish(messages)
+            except Exception:
+                self._count_attempt([m.row_id for m in messages])
+                raise
+            with self.db.write_session() as session:
+                self._mark_published(session, messages)
+                session.commit()
+        finally:
+            self._release_lease()
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(messages))
+        return len(messages)
+
+    def _take_lease(self) -> bool:
+        leases = tables.job_leases
+        now = utcnow()
+        expires = now + timedelta(seconds=self.lease_seconds)
+        with self.db.write_session() as session:
+            taken = session.execute(
+                update(leases)
+                .where(
+                    leases.c.job == RELAY_LEASE,
+                    or_(leases.c.expires_at < now, leases.c.holder == self.holder),
+                )
+                .values(holder=self.holder, expires_at=expires)
+            ).rowcount
+            if not taken:
+                if session.execute(select(leases.c.job).where(leases.c.job == RELAY_LEASE)).first():
+                    session.rollback()
+                    return False
+                session.execute(
+                    insert(leases).values(job=RELAY_LEASE, holder=self.holder, expires_at=expires)
+                )
+            session.commit()
+        return True
+
+    def _release_lease(self) -> None:
+        leases = tables.job_leases
+        try:
+            with self.db.write_session() as session:
+                session.execute(
+                    update(leases)
+                    .where(leases.c.job == RELAY_LEASE, leases.c.holder == self.holder)
+                    .values(expires_at=utcnow())
+                )
+                session.commit()
+        except Exception:  # noqa: S110 - the lease then lapses by itself
+            pass
 
     def _count_attempt(self, row_ids: list[int]) -> None:
         try:
