@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test setup system-packages lint format bench clean
+.PHONY: run test setup system-packages lint format bench proofs clean
 
 setup:
 	@deploy/local/ensure-system-packages.sh rabbitmq-server
@@ -27,6 +27,12 @@ lint:
 format:
 	@$(PY) -m ruff format .
 	@$(PY) -m ruff check --fix .
+
+## The proof suites alone, with a summary table; PROFILE=full for the long versions.
+PROFILE ?= ci
+proofs: system-packages
+	@deploy/local/bootstrap.sh
+	@$(PY) tests/run_proofs.py --profile $(PROFILE)
 
 bench: setup
 	@$(PY) bench/run_all.py
