@@ -24,11 +24,10 @@ class DecimalJSONParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        data = req.get_data(cache=True)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", "", 0) from exc
+        # A body that is not UTF-8 raises UnicodeDecodeError, which webargs answers as invalid
+        # JSON (400). Never turn it into a JSONDecodeError with an empty document: webargs reads
+        # that as "no body", and an operation whose fields are all optional then ran on {}.
+        text = req.get_data(cache=True).decode("utf-8")
         return json.loads(text, parse_float=Decimal)
 
 

@@ -141,6 +141,17 @@ def test_campaign_create_body_format(admin):
     assert error(admin.post("/api/v1/campaigns", json=[1, 2]), 422)
 
 
+def test_a_body_that_is_not_utf8_is_invalid_json_not_an_empty_body(admin):
+    """Preview takes an empty body (every field is optional); bytes that are not UTF-8 are not
+    one (the fuzz found them rendered as a sample preview, 200)."""
+    template = admin.post("/api/v1/templates", json={"name": "T", "subject": "S", "text": "hi"})
+    preview = f"/api/v1/templates/{template.json['id']}/preview"
+    for body in (b"\xff", b"\x80{}"):
+        response = admin.post(preview, data=body, content_type="application/json")
+        assert error(response, 400)["code"] == "invalid_json"
+    assert admin.post(preview, data=b"", content_type="application/json").status_code == 200
+
+
 def test_utm_key_must_be_unique(admin):
     admin.post("/api/v1/campaigns", json={"name": "a", "channel": "print", "utm_campaign": "same"})
     problem = error(
