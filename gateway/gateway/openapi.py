@@ -125,8 +125,17 @@ def gateway_spec(operations: list[Operation], title: str = "Marketing Management
         }
         if op.request is not None or op.query is not None:
             operation["responses"]["422"] = {"description": "Invalid fields.", **error_ref}
+        bad_request = [
+            text
+            for given, text in (
+                (op.request, "The body is not JSON."),
+                (op.query, "The cursor is not valid for this listing."),
+            )
+            if given is not None
+        ]
+        if bad_request:
+            operation["responses"]["400"] = {"description": " ".join(bad_request), **error_ref}
         if op.request is not None:
-            operation["responses"]["400"] = {"description": "The body is not JSON.", **error_ref}
             operation["responses"]["415"] = {"description": "Not application/json.", **error_ref}
         for status in op.errors:
             operation["responses"][str(status)] = {"description": "See the message.", **error_ref}

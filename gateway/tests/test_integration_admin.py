@@ -115,6 +115,15 @@ def test_user_list_paginates_with_a_cursor(gateway, admin_headers):
     assert gateway.get("/api/v1/users?cursor=garbage", headers=admin_headers).status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/api-keys"])
+def test_a_garbage_cursor_is_a_documented_400(gateway, admin_headers, path):
+    response = gateway.get(f"{path}?cursor=garbage", headers=admin_headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
+    document = gateway.get("/api/v1/openapi.json").json()
+    assert "400" in document["paths"][path]["get"]["responses"]
+
+
 def test_last_admin_cannot_be_removed(gateway):
     headers, admin = gateway.user_headers(("admin",))
     response = gateway.patch(

@@ -319,3 +319,18 @@ def test_merge_prefixes_components_and_reports_missing_services():
     assert {"bearerAuth", "apiKeyAuth"} <= set(merged["components"]["securitySchemes"])
     assert merged["security"]
     assert "support" in merged["info"]["description"]
+
+
+def test_every_own_operation_with_a_query_or_a_body_documents_400():
+    """A garbage cursor (a query) or a body that is not JSON answers 400: both are documented."""
+    from gateway.app import OWN_ROUTES, build_spec
+
+    paths = build_spec()["paths"]
+    taking = [op for *_, op in OWN_ROUTES if op.query is not None or op.request is not None]
+    assert {("get", "/api/v1/users"), ("get", "/api/v1/api-keys")} <= {
+        (op.method, op.path) for op in taking
+    }
+    for op in taking:
+        assert "400" in paths[op.path][op.method]["responses"], (op.method, op.path)
+    for op in (op for *_, op in OWN_ROUTES if op.request is not None):
+        assert "415" in paths[op.path][op.method]["responses"], (op.method, op.path)
