@@ -164,6 +164,17 @@ def test_bad_cursor_and_page_size(admin, path):
     assert_error(admin.get(f"{path}?sort=nonsense"), 422)
 
 
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("parameter", ["cursor", "limit", "sort"])
+def test_a_single_valued_parameter_given_twice_is_refused_by_name(admin, path, parameter):
+    # Never silently read as its first value (it was, on every listing, fx-rates included).
+    value = {"cursor": "x", "limit": "10", "sort": "-created_at"}[parameter]
+    error = assert_error(admin.get(f"{path}?{parameter}={value}&{parameter}={value}"), 422)
+    assert error["code"] == "validation_failed"
+    assert error["details"] == {parameter: ["Given more than once."]}
+    assert parameter in error["message"]
+
+
 def test_a_cursor_from_another_listing_is_refused(admin):
     for sku in ("C1", "C2"):
         admin.post("/api/v1/products", json={"sku": sku, "name": "n", "list_price": "1"})
