@@ -155,6 +155,19 @@ def test_bad_bodies(admin, endpoint):
         assert_error(admin._call(method, path, json=overlong), 422)
 
 
+@pytest.mark.parametrize("endpoint", WRITES, ids=ids)
+@pytest.mark.parametrize("body", [b"\xff", b"\x80{}", b"{not json"], ids=["ff", "80", "syntax"])
+def test_a_body_that_is_not_json_is_a_400_before_any_precondition(admin, endpoint, body):
+    """Bytes that are not JSON (not even UTF-8) are not an empty body: never read as "no body",
+    which ran the action on {} as far as its If-Match (412) — the full fuzz found tasks/reopen."""
+    method, path, _ = endpoint
+    for if_match in ('"999"', "garbage"):
+        response = admin._call(
+            method, path, data=body, content_type="application/json", headers={"If-Match": if_match}
+        )
+        assert_error(response, 400, "invalid_json")
+
+
 @pytest.mark.parametrize("path", LISTS)
 def test_bad_cursor_and_page_size(admin, path):
     assert_error(admin.get(f"{path}?cursor=not-a-cursor"), 400, "invalid_cursor")

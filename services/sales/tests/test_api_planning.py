@@ -204,3 +204,28 @@ def test_tasks_and_due_reminders(kit, rt, caller, clock, add_customer):
         "sales.task.cancelled",
     ]
     assert date.fromisoformat(kit.outbox("sales.task.due")[1]["data"]["due_at"][:10])
+
+
+def test_reopen_refuses_a_body_that_is_not_json_before_its_precondition(caller):
+    """The full fuzz found POST /tasks/{id}/reopen answering 412 to bytes that are not UTF-8:
+    they were read as no body, so the stale If-Match decided. A malformed request is a 400
+    whatever its If-Match; an empty body is still no body."""
+    rep = caller("sales_rep", team="east")
+    task = rep.post("/api/v1/tasks", json={"kind": "call", "subject": "Call back"}).get_json()
+    path = f"/api/v1/tasks/{task['id']}"
+    assert rep.post(f"{path}/cancel", json={}).get_json()["status"] == "cancelled"
+    for body in (b"\xff", b"\x80{}", b"{not json"):
+        for if_match in ('"1"', '"2"', "garbage"):
+            response = rep.post(
+                f"{path}/reopen",
+                data=body,
+                content_type="application/json",
+                headers={"If-Match": if_match},
+            )
+            assert response.status_code == 400, response.get_json()
+            assert response.get_json()["error"]["code"] == "invalid_json"
+    assert rep.get(path).get_json()["status"] == "cancelled"
+    empty = {"data": b"", "content_type": "application/json"}
+    assert rep.post(f"{path}/reopen", **empty, headers={"If-Match": '"1"'}).status_code == 412
+    reopened = rep.post(f"{path}/reopen", **empty, headers={"If-Match": '"2"'})
+    assert reopened.status_code == 200 and reopened.get_json()["status"] == "open"
