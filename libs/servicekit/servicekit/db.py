@@ -80,11 +80,13 @@ class Database:
                 echo=self._echo,
                 connect_args={"connect_timeout": 5},
             )
-        self._engine = engine
-        self._pid = os.getpid()
         write_engine = engine.execution_options(mms_write=True)
         self._read_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_factory = sessionmaker(bind=write_engine, expire_on_commit=False)
+        # Published last: ``engine`` reads these without the lock, so another thread seeing the
+        # new engine must also see its session factories.
+        self._pid = os.getpid()
+        self._engine = engine
 
     def _sqlite_engine(self) -> Engine:
         database = make_url(self.url).database

@@ -185,7 +185,9 @@ class UnitOfWork:
                         "event_type": e.event_type,
                         "received_at": now,
                     }
-                    for e in fresh.values()
+                    # In id order: consumers claiming overlapping redeliveries at once then
+                    # wait for each other's rows in one order, never in a cycle.
+                    for e in sorted(fresh.values(), key=lambda e: e.event_id)
                 ],
             )
         return handled
