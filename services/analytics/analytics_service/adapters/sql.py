@@ -6,6 +6,13 @@ thousands of events a second. Rows are written in key order so two transactions 
 rows lock them in the same order, and on PostgreSQL each batch first takes transaction-scoped
 advisory locks on the entities it will read-modify-write, so several workers never lose each
 other's updates (SQLite serialises writers on its own).
+
+Several workers must also never deadlock, so every transaction takes its locks in one global
+order: advisory locks by ascending id (a lock space's ``stage`` is the top of the id, so a stage
+sorts before the next), then rollup rows, table by table in key order, at :meth:`Tx.flush`.
+Rollup rows are the only rows two workers write without an advisory lock between them, which is
+why they wait until every advisory lock is held: a worker waiting for a lock while holding a
+rollup row another worker is about to add to is exactly the cycle PostgreSQL reports.
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ CHUNK = 900  # bound parameters per IN list (SQLite's historical limit is 999)
 # takes at most this many locks, well inside PostgreSQL's shared lock table, while unrelated
 # batches still mostly proceed side by side.
 LOCK_BUCKETS = 256
+_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+_SHARED_LOCKS = text(
+    "SELECT pg_advisory_xact_lock_shared(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
+)
+_STAGE_SHIFT = 60  # ids are (stage << 60) | 60 bits of hash: ascending ids are the lock order
 
 # Built statements by shape: building an upsert (its EXCLUDED alias above all) costs more than
 # running it, and reusing the very same statement object lets SQLAlchemy reuse its compiled form.
@@ -55,11 +67,68 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def lock_key(namespace: str, key: str) -> int:
-    """A stable signed 64-bit advisory-lock key for the bucket of one entity."""
-    bucket = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest()) % LOCK_BUCKETS
+class LockOrderError(RuntimeError):
+    """A lock requested below one already held: taking it could deadlock with another worker."""
+
+
+@dataclass(frozen=True)
+class LockSpace:
+    """A namespace of advisory locks.
+
+    ``stage`` orders spaces: a transaction takes all of one stage's locks before any of the
+    next, so a space whose keys are only known from rows read under another space's locks (the
+    products an order names) belongs in a later stage than that space (see :class:`LockPlan`).
+    """
+
+    name: str
+    stage: int = 1
+    buckets: int = LOCK_BUCKETS
+
+    def lock_id(self, key: str) -> int:
+        return lock_key(self.name, key, self.buckets, self.stage)
+
+
+def lock_key(namespace: str, key: str, buckets: int = LOCK_BUCKETS, stage: int = 1) -> int:
+    """A stable 64-bit advisory-lock id for the bucket of one entity, ordered by stage first."""
+    bucket = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest()) % buckets
     digest = hashlib.blake2b(f"{namespace}:{bucket}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return (stage << _STAGE_SHIFT) | (int.from_bytes(digest) >> (64 - _STAGE_SHIFT))
+
+
+def stage_of(lock_id: int) -> int:
+    return lock_id >> _STAGE_SHIFT
+
+
+class LockPlan:
+    """The advisory locks a batch will take, gathered before it takes any.
+
+    Locks are taken stage by stage in ascending id order (:meth:`Tx.take_plan`): the first
+    stages' keys come from the events alone; keys of later stages may come from rows read under
+    the earlier stages' locks. A lock wanted both shared and exclusive is taken exclusive.
+    """
+
+    def __init__(self) -> None:
+        self.locks: dict[int, bool] = {}  # id -> shared
+        self.names: dict[int, str] = {}
+
+    def add(self, space: LockSpace, keys: Iterable[str], shared: bool = False) -> None:
+        for key in keys:
+            if key is None:
+                continue
+            lock_id = space.lock_id(key)
+            self.locks[lock_id] = self.locks.get(lock_id, True) and shared
+            self.names[lock_id] = space.name
+
+
+@dataclass
+class _Rollup:
+    """Additions to one rollup table queued until :meth:`Tx.flush`, merged by key."""
+
+    table: Table
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    rows: dict[tuple, dict[str, Any]]
+    shrinking: set[tuple]
 
 
 class Tx:
@@ -69,19 +138,69 @@ class Tx:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        # advisory lock id -> held shared; kept on SQLite too, so the order is checked there
+        self._held: dict[int, bool] = {}
+        self._sealed = False
+        self._rollups: dict[str, _Rollup] = {}
+        # What a projection's lock plan read (under the plan's first locks) for its apply.
+        self.memo: dict[str, Any] = {}
 
     # -- locking ----------------------------------------------------------------------------
 
-    def lock(self, namespace: str, keys: Iterable[str]) -> None:
-        """Serialise read-modify-write of these entities with other transactions (PostgreSQL)."""
-        if self.dialect != "postgresql":
+    def lock(self, space: LockSpace, keys: Iterable[str], shared: bool = False) -> None:
+        """Serialise read-modify-write of these entities with other transactions (PostgreSQL).
+
+        Locks already held cost nothing: that is how a projection states, where it reads, the
+        locks its plan took up front. Once the plan is sealed no other lock may be taken; before,
+        a new lock must sort above every lock held. Either way :class:`LockOrderError` is raised
+        instead of waiting.
+        """
+        plan = LockPlan()
+        plan.add(space, keys, shared)
+        self.take_plan(plan)
+
+    def seal_locks(self) -> None:
+        """Refuse every lock not held yet: the batch's plan is complete."""
+        self._sealed = True
+
+    def take_plan(self, plan: LockPlan, below_stage: int | None = None) -> None:
+        """Take the plan's locks not held yet (only those of stages before ``below_stage``)."""
+        wanted: list[tuple[int, bool]] = []
+        for lock_id, shared in plan.locks.items():
+            if below_stage is not None and stage_of(lock_id) >= below_stage:
+                continue
+            held = self._held.get(lock_id)
+            if held is None:
+                wanted.append((lock_id, shared))
+            elif held and not shared:
+                raise LockOrderError(f"{plan.names[lock_id]}: held shared, wanted exclusive")
+        if not wanted:
             return
-        ids = sorted({lock_key(namespace, k) for k in keys if k is not None})
-        if ids:
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                {"keys": ids},
+        if self._sealed:
+            raise LockOrderError(
+                f"{plan.names[wanted[0][0]]} lock not in the batch's plan: declare it in the "
+                "projection's locks() or later_locks()"
             )
+        wanted.sort()
+        top = max(self._held, default=None)
+        if top is not None and wanted[0][0] < top:
+            raise LockOrderError(
+                f"{plan.names[wanted[0][0]]} lock {wanted[0][0]} wanted while holding {top}"
+            )
+        if self.dialect == "postgresql":
+            # One statement per run of the same mode, in ascending id order within each.
+            start = 0
+            while start < len(wanted):
+                shared = wanted[start][1]
+                end = start
+                while end < len(wanted) and wanted[end][1] == shared:
+                    end += 1
+                self.session.execute(
+                    _SHARED_LOCKS if shared else _LOCKS,
+                    {"keys": [lock_id for lock_id, _ in wanted[start:end]]},
+                )
+                start = end
+        self._held.update(wanted)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -238,13 +357,51 @@ class Tx:
         rows: Sequence[Mapping],
         keys: Sequence[str],
         measures: Sequence[str],
+        shrinking: Iterable[tuple] = (),
     ) -> None:
-        """Add each row's ``measures`` to the stored ones (inserting rows that are missing)."""
+        """Add each row's ``measures`` to the stored ones (inserting rows that are missing) at
+        :meth:`flush`; rows of ``shrinking`` keys are deleted there if every measure is zero.
+
+        Waiting for the flush lets every addition to a table in the batch go in one statement,
+        after the batch's advisory locks (see the module docstring).
+        """
         if not rows:
             return
-        self._write(self._statement("add", table, keys, measures), _sorted(rows, keys))
+        pending = self._rollups.get(table.name)
+        if pending is None:
+            pending = self._rollups[table.name] = _Rollup(
+                table, tuple(keys), tuple(measures), {}, set()
+            )
+        if pending.keys != tuple(keys) or pending.measures != tuple(measures):
+            raise ValueError(f"{table.name}: rollup written with other keys or measures")
+        queued = pending.rows
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            found = queued.get(key)
+            if found is None:
+                queued[key] = dict(row)
+            else:
+                for m in measures:
+                    found[m] += row[m]
+        pending.shrinking.update(shrinking)
 
-    def prune_zero(
+    def flush(self) -> None:
+        """Write the queued rollup additions, table by table in name order, rows in key order."""
+        pending, self._rollups = self._rollups, {}
+        for name in sorted(pending):
+            rollup = pending[name]
+            rows = [r for r in rollup.rows.values() if any(r[m] for m in rollup.measures)]
+            if not rows:
+                continue
+            self._write(
+                self._statement("add", rollup.table, rollup.keys, rollup.measures),
+                _sorted(rows, rollup.keys),
+            )
+            # Only rows this batch wrote (and so has locked already) can have reached zero.
+            written = {tuple(r[k] for k in rollup.keys) for r in rows}
+            self._prune_zero(rollup.table, rollup.keys, rollup.measures, rollup.shrinking & written)
+
+    def _prune_zero(
         self, table: Table, keys: Sequence[str], measures: Sequence[str], touched: Iterable[tuple]
     ) -> None:
         """Delete rollup rows among ``touched`` whose every measure is back to zero.
@@ -252,7 +409,7 @@ class Tx:
         A rollup row exists exactly when something contributes to it, whatever order the events
         came in, so a replay in another order produces the very same rows.
         """
-        touched = sorted(set(touched))
+        touched = sorted(set(touched), key=lambda key: tuple(_sortable(v) for v in key))
         if not touched:
             return
         columns = tuple(table.c[k] for k in keys)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from analytics_service.adapters import tables as t
+from analytics_service.adapters.sql import LockSpace
 from analytics_service.domain.text import clip
 from analytics_service.projections.framework import Event, FactProjection, blank_row
+
+# Orders name products only in their rows, read under the orders' locks: a later stage.
+PRODUCTS = LockSpace(t.products.name, stage=2)
 
 
 class ProductsProjection(FactProjection):
@@ -15,6 +19,7 @@ class ProductsProjection(FactProjection):
     name = "products"
     table = t.products
     key = "product_id"
+    lock_space = PRODUCTS
     handles = {"sales.product.created": (1,), "sales.product.updated": (1,)}
     tables = (t.products,)
 

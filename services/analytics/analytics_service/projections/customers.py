@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from analytics_service.adapters import tables as t
-from analytics_service.adapters.sql import Tx
+from analytics_service.adapters.sql import LockPlan, LockSpace, Tx
 from analytics_service.domain.text import clip
 from analytics_service.projections import customer_value
 from analytics_service.projections.framework import (
@@ -95,19 +95,35 @@ class CustomersProjection(FactProjection):
         return True
 
 
+SEGMENTS = LockSpace("segment")
+MEMBERSHIP = LockSpace("membership")
+
+
 class MergesProjection(EventwiseProjection):
-    """Duplicates merged into a survivor: their purchases count for the survivor from now on."""
+    """Duplicates merged into a survivor: their purchases count for the survivor from now on.
+
+    Aliases are written by merges alone, which the exclusive merge gate runs one at a time.
+    """
 
     name = "merges"
     tables = (t.customer_aliases,)
 
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        plan.add(customer_value.MERGE_GATE, [customer_value.GATE_KEY])
+        plan.add(CustomersProjection.lock_space, {m for e in events for m in _merged(e)})
+
+    def later_locks(self, plan: LockPlan, tx: Tx, events: Sequence[Event]) -> None:
+        # An earlier merge of the batch may move a survivor on, but only to the survivor of that
+        # merge (resolved as of now), which this plan locks too.
+        plan.add(customer_value.HISTORIES, {m for e in events for m in _merged(e)})
+        customer_value.plan_histories(plan, tx, {e.data["survivor_id"] for e in events})
+
     @on("customer.merged")
     def merged(self, tx: Tx, event: Event) -> None:
         data = event.data
-        merged_ids = [m for m in data["merged_ids"] if m != data["survivor_id"]]
+        merged_ids = _merged(event)
         survivor = customer_value.resolve(tx, [data["survivor_id"]])[data["survivor_id"]]
         merged_at = parse_time(data["merged_at"])
-        tx.lock("alias", [*merged_ids, survivor])
         tx.upsert(
             t.customer_aliases,
             [{"merged_id": m, "survivor_id": survivor, "merged_at": merged_at} for m in merged_ids],
@@ -119,7 +135,7 @@ class MergesProjection(EventwiseProjection):
             .where(t.customer_aliases.c.survivor_id.in_(merged_ids))
             .values(survivor_id=survivor)
         )
-        tx.lock(t.customers.name, merged_ids)
+        tx.lock(CustomersProjection.lock_space, merged_ids)
         stored = tx.fetch(t.customers, "customer_id", merged_ids)
         rows = []
         for merged_id in merged_ids:
@@ -138,9 +154,16 @@ class MergesProjection(EventwiseProjection):
         customer_value.fold(tx, merged_ids, survivor)
 
 
+def _merged(event: Event) -> list[str]:
+    return [m for m in event.data["merged_ids"] if m != event.data["survivor_id"]]
+
+
 class SegmentsProjection(EventwiseProjection):
     name = "segments"
     tables = (t.segments,)
+
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        plan.add(SEGMENTS, {e.data["segment_id"] for e in events})
 
     @on("customer.segment.created")
     def created(self, tx: Tx, event: Event) -> None:
@@ -157,7 +180,7 @@ class SegmentsProjection(EventwiseProjection):
     def _segment(self, tx: Tx, event: Event) -> None:
         data = event.data
         segment_id = data["segment_id"]
-        tx.lock("segment", [segment_id])
+        tx.lock(SEGMENTS, [segment_id])
         stored = tx.fetch(t.segments, "segment_id", [segment_id]).get(segment_id)
         if stored is not None and stored.revision >= data["revision"]:
             return
@@ -181,6 +204,9 @@ class MembershipProjection(Projection):
     handles = {"customer.segment.member_added": (1,), "customer.segment.member_removed": (1,)}
     tables = (t.segment_members,)
 
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        plan.add(MEMBERSHIP, {_member(e) for e in events})
+
     def apply(self, tx: Tx, events: Sequence[Event]) -> None:
         latest: dict[tuple[str, str], tuple] = {}
         for event in events:
@@ -188,7 +214,7 @@ class MembershipProjection(Projection):
             candidate = (parse_time(event.data["at"]), event.event_id, event.event_type)
             if key not in latest or latest[key] < candidate:
                 latest[key] = candidate
-        tx.lock("membership", [f"{s}:{c}" for s, c in latest])
+        tx.lock(MEMBERSHIP, [f"{s}:{c}" for s, c in latest])
         stored = tx.fetch_pairs(t.segment_members, ("segment_id", "customer_id"), latest)
         rows = []
         for (segment_id, customer_id), (at, event_id, event_type) in latest.items():
@@ -205,6 +231,10 @@ class MembershipProjection(Projection):
                 }
             )
         tx.upsert(t.segment_members, rows, ("segment_id", "customer_id"))
+
+
+def _member(event: Event) -> str:
+    return f"{event.data['segment_id']}:{event.data['customer_id']}"
 
 
 class InteractionsProjection(ImmutableFacts):

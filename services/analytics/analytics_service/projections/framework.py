@@ -11,9 +11,15 @@ order. Every projection must be
   sums of per-fact contributions, changed only by a fact's contribution after minus before).
 
 Both properties together make live consumption, duplicate deliveries, late events and a rebuild
-from the archive end in the very same tables. Adding a projection for a new contract is one new
-class (often a few lines with :class:`EventwiseProjection`) added to ``catalogue.CATALOGUE``, its
-tables, and a migration.
+from the archive end in the very same tables.
+
+Several workers may project at once, so a projection declares the advisory locks a batch needs
+(``locks``, from the events alone, and ``later_locks``, from rows read under those) instead of
+taking them as it goes: the catalogue takes every projection's locks up front in one global
+order, and two batches can then never each hold a lock the other waits for.
+
+Adding a projection for a new contract is one new class (often a few lines with
+:class:`EventwiseProjection`) added to ``catalogue.CATALOGUE``, its tables, and a migration.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Table
 
-from analytics_service.adapters.sql import Tx
+from analytics_service.adapters.sql import LockPlan, LockSpace, Tx
 from analytics_service.domain.periods import day_of, month_start, week_start
 from servicekit.events import Envelope
 
@@ -89,9 +95,19 @@ class Projection:
     # tables whose rows come only from this projection (a rebuild empties them)
     tables: ClassVar[tuple[Table, ...]] = ()
 
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        """Add to ``plan`` the locks ``apply`` takes whose keys the events name."""
+
+    def later_locks(self, plan: LockPlan, tx: Tx, events: Sequence[Event]) -> None:
+        """Add the locks whose keys only rows tell; called holding the locks of ``locks``
+        (those of stages before ``LATER_STAGE``), so what it reads there stays put."""
+
     def apply(self, tx: Tx, events: Sequence[Event]) -> None:
         raise NotImplementedError
 
+
+# Locks of this stage and later are taken after ``Projection.later_locks``.
+LATER_STAGE = 2
 
 Apply = Callable[[Tx, Event], None]
 
@@ -145,6 +161,13 @@ class FactProjection(Projection):
 
     table: ClassVar[Table]
     key: ClassVar[str]
+    # The table's name unless another projection shares the entities' locks.
+    lock_space: ClassVar[LockSpace | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "table" in vars(cls) and "lock_space" not in vars(cls):
+            cls.lock_space = LockSpace(cls.table.name)
 
     def entity_key(self, event: Event) -> str:
         return event.data[self.key]
@@ -164,9 +187,12 @@ class FactProjection(Projection):
     ) -> None:
         """Hook for side tables and rollups: ``(row before or None, row after)`` per change."""
 
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        plan.add(self.lock_space, {self.entity_key(e) for e in events})
+
     def apply(self, tx: Tx, events: Sequence[Event]) -> None:
         groups = group_by(events, self.entity_key)
-        tx.lock(self.table.name, groups)
+        tx.lock(self.lock_space, groups)
         stored = tx.fetch(self.table, self.key, groups)
         context = self.prepare(tx, events)
         changed: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
@@ -262,15 +288,30 @@ class Catalogue:
         return seen
 
     def apply(self, tx: Tx, events: Sequence[Event]) -> None:
-        """Hand every projection the events of the batch it reads (batch order kept)."""
+        """Hand every projection the events of the batch it reads (batch order kept).
+
+        Every lock the batch needs is taken before any projection writes, in ascending id order
+        (:class:`LockPlan`), and the rollups are written last (``Tx.flush``): with each worker
+        taking its locks in that one order, no two can wait for each other.
+        """
         routed: dict[int, list[Event]] = defaultdict(list)
         for event in events:
             for projection in self._routes.get((event.event_type, event.version), ()):
                 routed[id(projection)].append(event)
-        for projection in self.projections:
-            mine = routed.get(id(projection))
-            if mine:
-                projection.apply(tx, mine)
+        work = [(p, routed[id(p)]) for p in self.projections if routed.get(id(p))]
+        plan = LockPlan()
+        for projection, mine in work:
+            projection.locks(plan, mine)
+        tx.take_plan(plan, below_stage=LATER_STAGE)
+        for projection, mine in work:
+            projection.later_locks(plan, tx, mine)
+        tx.take_plan(plan)
+        # A lock left out of the plan fails the batch on either database, not just sometimes.
+        tx.seal_locks()
+        for projection, mine in work:
+            projection.apply(tx, mine)
+        tx.flush()
+        tx.memo.clear()
 
 
 def group_by(events: Iterable[Event], key: Callable[[Event], Any]) -> dict[Any, list[Event]]:

@@ -85,6 +85,5 @@ class RollupDelta:
             )
             if any(measures[i] < 0 for i in self.counts):
                 shrinking.append(key)
-        tx.accumulate(self.table, rows, self.keys, self.measures)
-        tx.prune_zero(self.table, self.keys, self.measures, shrinking)
+        tx.accumulate(self.table, rows, self.keys, self.measures, shrinking)
         self.changes = {}

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from analytics_service.adapters import tables as t
-from analytics_service.adapters.sql import Tx
+from analytics_service.adapters.sql import LockPlan, LockSpace, Tx
 from analytics_service.domain import orders as o
 from analytics_service.domain.periods import month_start, quarter_start, week_start
 from analytics_service.projections import customer_value
+from analytics_service.projections.catalog import PRODUCTS
 from analytics_service.projections.framework import Event, Projection, group_by
 from analytics_service.projections.rollups import RollupDelta
 
@@ -24,6 +25,8 @@ ORDER_EVENTS = (
     "sales.order.delivered",
 )
 ROLLUP_KEYS = ("day", "dim", "key")
+ORDERS = LockSpace("order")
+_STORED = "sales.stored_orders"
 
 
 def state_from_row(row) -> o.OrderState:
@@ -158,10 +161,32 @@ class SalesProjection(Projection):
         t.cohort_cells,
     )
 
+    def locks(self, plan: LockPlan, events: Sequence[Event]) -> None:
+        plan.add(customer_value.MERGE_GATE, [customer_value.GATE_KEY], shared=True)
+        plan.add(ORDERS, {e.data["order_id"] for e in events})
+
+    def later_locks(self, plan: LockPlan, tx: Tx, events: Sequence[Event]) -> None:
+        """The products and customers the orders name, in the events or in their stored rows
+        (which the order locks keep as read here, so apply reuses them)."""
+        order_ids = {e.data["order_id"] for e in events}
+        stored = tx.memo[_STORED] = tx.fetch(t.orders, "order_id", order_ids)
+        products: set[str] = set()
+        customers: set[str] = set()
+        for row in stored.values():
+            products.update(line["product_id"] for line in row.lines)
+            customers.add(row.customer_id)
+        for event in events:
+            products.update(line["product_id"] for line in event.data.get("lines") or ())
+            customers.add(event.data.get("customer_id"))
+        plan.add(PRODUCTS, products)
+        customer_value.plan_histories(plan, tx, customers)
+
     def apply(self, tx: Tx, events: Sequence[Event]) -> None:
         by_order = group_by(events, lambda e: e.data["order_id"])
-        tx.lock("order", by_order)
-        stored = tx.fetch(t.orders, "order_id", by_order)
+        tx.lock(ORDERS, by_order)
+        stored = tx.memo.pop(_STORED, None)
+        if stored is None:
+            stored = tx.fetch(t.orders, "order_id", by_order)
         rollup = RollupDelta(t.revenue_daily, ROLLUP_KEYS, o.MEASURES, counts=(0, 1, 2))
         monthly = RollupDelta(
             t.revenue_monthly,
@@ -208,9 +233,7 @@ class SalesProjection(Projection):
         monthly.write(tx)
         self._products(tx, [s for s in relined if s.lines])
         raw_customers = {c[0] for c in customer_changes}
-        # Lock before resolving merges, so a merge committing meanwhile cannot leave a purchase
-        # behind on the merged id (the merge takes the same locks).
-        tx.lock("customer-sales", raw_customers)
+        # The shared merge gate keeps these resolutions valid until commit.
         resolved = customer_value.resolve(tx, raw_customers)
         deltas: dict[str, list] = defaultdict(list)
         for customer, day, purchases, net in customer_changes:
@@ -231,7 +254,7 @@ class SalesProjection(Projection):
                     latest[line["product_id"]] = (seen, line)
         if not latest:
             return
-        tx.lock(t.products.name, latest)
+        tx.lock(PRODUCTS, latest)
         stored = tx.fetch(t.products, "product_id", latest)
         rows = []
         for product_id, (seen, line) in latest.items():

@@ -146,10 +146,10 @@ def ingest(
         return 0
     now = utcnow()
     events = [Event.from_envelope(env) for env in fresh]
-    tx.insert(
-        t.event_archive,
-        [archive_row(env, ev.occurred_at, now) for env, ev in zip(fresh, events, strict=True)],
-    )
+    # In id order: two workers handed the same events (a redelivery) then wait for each other
+    # on the archive's key in one order, never in a cycle.
+    rows = [archive_row(env, ev.occurred_at, now) for env, ev in zip(fresh, events, strict=True)]
+    tx.insert(t.event_archive, sorted(rows, key=lambda row: row["event_id"]))
     catalogue.apply(tx, events)
     _scrub_for_erasures(tx, fresh)
     return len(fresh)
@@ -189,11 +189,14 @@ def scrub_customer(session: Session, customer_id: str) -> int:
         (t.leads.c.customer_id == customer_id) | (t.leads.c.matched_customer_id == customer_id)
     )
     rows = session.execute(
-        select(a.event_id, a.event_type, a.payload).where(
+        select(a.event_id, a.event_type, a.payload)
+        .where(
             a.event_type.in_(sorted(SCRUBBERS)),
             (a.customer_id == customer_id)
             | (a.event_type.in_(LEAD_EVENTS) & a.subject_id.in_(lead_ids)),
         )
+        # Rows are updated in this order: two workers scrubbing at once lock them alike.
+        .order_by(a.event_id)
     ).all()
     changed = 0
     for row in rows:
