@@ -46,9 +46,21 @@ def Text(max_length: int = 200, *, required: bool = False, allow_none: bool = Fa
 
 
 class StrippedString(fields.String):
+    """A string read without its surrounding whitespace.
+
+    A maximum length holds for the string as sent, which is what the OpenAPI document promises
+    (``maxLength``): 200 characters of name and a tail of whitespace are too long, not a name
+    once stripped. Minimum lengths hold for what is left, so a blank required text is refused.
+    """
+
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        return result.strip() if isinstance(result, str) else result
+        if not isinstance(result, str):
+            return result
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(result)  # as sent; the field's validators then check what is left
+        return result.strip()
 
 
 class DecimalString(fields.Decimal):

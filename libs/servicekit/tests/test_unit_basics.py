@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import jwt
+import marshmallow as ma
 import pytest
 
 from servicekit.consumer import topic_matches
@@ -11,6 +12,7 @@ from servicekit.domain import EventRecorder
 from servicekit.errors import BadRequest, Unauthenticated
 from servicekit.identity import IdentitySigner, IdentityVerifier, generate_keypair
 from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.schemas import StrictSchema, Text
 
 pytestmark = pytest.mark.unit
 
@@ -50,6 +52,37 @@ def test_cursor_from_another_sort_is_refused():
     token = encode_cursor("name", ["a", "b"])
     with pytest.raises(BadRequest):
         decode_cursor(token, "created_at", 2)
+
+
+class _Named(StrictSchema):
+    name = Text(5, required=True)
+    note = Text(5, allow_none=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "loaded"),
+    [
+        ({"name": " abc "}, {"name": "abc"}),
+        ({"name": "abcde"}, {"name": "abcde"}),
+        ({"name": "a", "note": None}, {"name": "a", "note": None}),
+    ],
+)
+def test_text_is_stripped(body, loaded):
+    assert _Named().load(body) == loaded
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "abcde "}, "name"),  # 6 characters as sent, 5 once stripped
+        ({"name": "a", "note": "\x1d" * 6}, "note"),
+        ({"name": "\x85\x85"}, "name"),  # blank: nothing left of a required text
+    ],
+)
+def test_text_bounds_hold_for_the_string_as_sent_and_blank_is_empty(body, field):
+    with pytest.raises(ma.ValidationError) as caught:
+        _Named().load(body)
+    assert list(caught.value.messages) == [field]
 
 
 def test_recorder_hands_out_events_once_in_order():

@@ -112,6 +112,7 @@ def test_forged_identity_is_401(client):
     [
         ("kind", "robot", "kind"),
         ("name", "x" * 301, "name"),
+        ("name", "\x1c\xa0" + "x" * 298 + "  ", "name"),  # too long as sent, stripped or not
         ("name", 42, "name"),
         ("emails", [{"address": "no-at-sign"}], "email"),
         ("emails", "a@b.c", "emails"),

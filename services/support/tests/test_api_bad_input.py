@@ -190,6 +190,14 @@ def test_configuration_endpoints_refuse_bad_input(admin, world):
         ("get", "/api/v1/business-calendars?limit=0", {}, 422),
         ("post", "/api/v1/agent-groups", {"json": {}}, 422),
         ("post", "/api/v1/agent-groups", {"json": {"name": "x" * 201}}, 422),
+        # Too long as sent, whatever is left once the whitespace (NEL, U+0085) is stripped.
+        ("post", "/api/v1/agent-groups", {"json": {"name": "x" * 200 + " "}}, 422),
+        (
+            "post",
+            "/api/v1/agent-groups",
+            {"json": {"name": "C", "description": "d" + "\x85" * 2000}},
+            422,
+        ),
         (
             "post",
             "/api/v1/agent-groups",
