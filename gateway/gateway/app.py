@@ -311,8 +311,9 @@ OWN_ROUTES = [
             response=s.Customer360Out,
             path_params=("customer_id",),
             errors=(404,),
-            description="Fetched in parallel with your identity. Sections you may not see or "
-            "whose service is down are listed in 'missing'; the rest is returned.",
+            description="Fetched in parallel with your identity. Sections you may not see, "
+            "whose service is down or whose service answers with the wrong shape are null and "
+            "listed in 'missing'; the rest is returned.",
         ),
     ),
 ]

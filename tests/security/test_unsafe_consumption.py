@@ -92,12 +92,6 @@ def test_the_360_survives_a_rogue_upstream_and_names_what_it_could_not_use(compo
     assert body["scores"] is None and "scores" in missing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product defect (gateway 360): a section is passed on without checking its shape - "
-    'an upstream answering {"items": "<script>..."} puts that string into "touchpoints" '
-    "(gateway/gateway/handlers/customer360.py _fetch returns data['items'] unchecked)",
-)
 def test_the_360_passes_on_no_section_of_the_wrong_shape(composed):
     body = composed[4].json()
     assert body["touchpoints"] is None or isinstance(body["touchpoints"], list)

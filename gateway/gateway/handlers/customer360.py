@@ -2,7 +2,8 @@
 
 Each section is fetched with the caller's own identity, so the services apply their object-level
 rules (a rep sees only their own opportunities). A section the caller has no permission for, or
-whose service fails or is slow, is listed in ``missing`` with the reason; the rest is returned.
+whose service fails, is slow or answers with the wrong shape (a section is a list of objects or
+an object, nothing else), is listed in ``missing`` with the reason; the rest is returned.
 The profile decides visibility: when the customer service answers 404, so does the 360.
 """
 
@@ -19,6 +20,9 @@ from gateway.http import REQUEST_ID_KEY, json_response
 from gateway.http1 import UpstreamError
 from gateway.proxy import forward_headers
 from servicekit.errors import ApiError, NotFound
+from servicekit.logging import get_logger
+
+log = get_logger("gateway.customer360")
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class Section:
     service: str
     scope: str
     path: str  # formatted with the customer id
-    items: bool = True  # take the page's ``items``
+    items: bool = True  # a list section: the page's ``items`` (else an object section)
 
 
 SECTIONS = (
@@ -103,9 +107,32 @@ async def _fetch(rt, section: Section, customer_id: str, headers: dict, timeout)
         ) from None
     finally:
         response.release()
+    value = section_value(section, data)
+    if value is None:
+        log.warning(
+            "customer360_section_wrong_shape",
+            section=section.name,
+            service=section.service,
+            got=type(data).__name__,
+        )
+        raise _Missing(
+            "bad_gateway",
+            f"The {section.service} service answered with something that is not "
+            + ("a page of objects." if section.items else "an object."),
+        )
+    return value
+
+
+def section_value(section: Section, data: object) -> list | dict | None:
+    """What a section shows: a list of objects for a list section (a page's ``items``, or a
+    bare list), an object for an object section; None when the answer has another shape, so
+    nothing an upstream sends (a string of markup, numbers, nested junk) is passed on as is."""
     if section.items:
-        return data.get("items", []) if isinstance(data, dict) else data
-    return data
+        items = data.get("items") if isinstance(data, dict) else data
+        if isinstance(items, list) and all(isinstance(item, dict) for item in items):
+            return items
+        return None
+    return data if isinstance(data, dict) else None
 
 
 async def customer_360(request: web.Request) -> web.Response:
