@@ -12,10 +12,10 @@ from gateway import schemas as s
 from gateway.docs import Docs
 from gateway.guard import RUNTIME
 from gateway.handlers import auth, customer360, users
-from gateway.http import json_response
+from gateway.http import BODY_CAP, expect_within_cap, json_response
 from gateway.middleware import build_middleware
 from gateway.openapi import Operation, SpecCache, gateway_spec
-from gateway.proxy import proxy
+from gateway.proxy import expect_continue, proxy
 from gateway.runtime import GatewayRuntime
 from gateway.security import POLICY, SecurityPolicy
 from gateway.settings import GatewaySettings
@@ -331,18 +331,25 @@ def create_app(settings: GatewaySettings | None = None, rt: GatewayRuntime | Non
     settings = settings or (rt.settings if rt else GatewaySettings.load())
     configure_logging(settings.log_level, settings.log_format, "gateway")
     rt = rt or GatewayRuntime(settings)
+    # The gateway's own operations take at most max_body_bytes (the documented 1 MiB): the
+    # middleware refuses a larger Content-Length before anything is read, read_body stops a
+    # chunked body one byte past it, and aiohttp's own request.read() is held to the same cap.
+    # Proxied bodies are capped per route in the proxy (uploads: max_upload_bytes, streamed).
     app = web.Application(
-        middlewares=[build_middleware(settings.access_log, settings.log_format)],
-        client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
+        middlewares=[
+            build_middleware(settings.access_log, settings.log_format, settings.max_body_bytes)
+        ],
+        client_max_size=settings.max_body_bytes,
         handler_args={"max_field_size": 16384},
     )
     app[RUNTIME] = rt
+    app[BODY_CAP] = settings.max_body_bytes
     app[POLICY] = SecurityPolicy(settings.cors_origins, settings.trust_forwarded)
     rt.openapi = SpecCache(rt, build_spec(), refresh=settings.openapi_refresh)
     docs = Docs()
 
     for method, path, handler, _doc in OWN_ROUTES:
-        app.router.add_route(method, V1 + path, handler)
+        app.router.add_route(method, V1 + path, handler, expect_handler=expect_within_cap)
 
     async def openapi_json(_request):
         return json_response(await rt.openapi.document())
@@ -385,7 +392,7 @@ def create_app(settings: GatewaySettings | None = None, rt: GatewayRuntime | Non
     app.router.add_get("/health/live", live)
     app.router.add_get("/health/ready", ready)
     app.router.add_get("/metrics", prometheus)
-    app.router.add_route("*", "/{tail:.*}", proxy)
+    app.router.add_route("*", "/{tail:.*}", proxy, expect_handler=expect_continue)
 
     async def on_startup(_app):
         await rt.start()

@@ -18,8 +18,15 @@ from sqlalchemy import exc as sa_exc
 from gateway import metrics as gw_metrics
 from gateway.accesslog import AccessLog
 from gateway.guard import PRINCIPAL_KEY
-from gateway.http import REQUEST_ID_KEY, api_error_response, error_response
+from gateway.http import (
+    BODY_CAP,
+    REQUEST_ID_KEY,
+    api_error_response,
+    check_length,
+    error_response,
+)
 from gateway.ids import request_id as new_id
+from gateway.proxy import proxy
 from gateway.routing import API_PREFIX
 from gateway.security import decorate, preflight
 from servicekit import metrics
@@ -68,7 +75,7 @@ def _observe(method: str, endpoint: str, status: int, elapsed: float) -> None:
     children[1].observe(elapsed)
 
 
-def build_middleware(access_log: bool, log_format: str = "json"):
+def build_middleware(access_log: bool, log_format: str = "json", max_body_bytes: int = 1 << 20):
     writer = AccessLog(log_format)
 
     @web.middleware
@@ -81,6 +88,11 @@ def build_middleware(access_log: bool, log_format: str = "json"):
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
                 response = preflight(request)
             else:
+                if request.match_info.handler is not proxy:
+                    # The gateway's own operations: a body declared over the cap is refused
+                    # before anything else (no authentication, rate limit budget or reading).
+                    # Proxied bodies have per-route caps, checked in the proxy.
+                    check_length(request, max_body_bytes)
                 response = await handler(request)
         except ApiError as error:
             if error.status == 401:
@@ -134,5 +146,6 @@ def _from_http_exception(request: web.Request, error: web.HTTPException) -> web.
     if status == 405 and isinstance(error, web.HTTPMethodNotAllowed):
         headers["Allow"] = ", ".join(sorted(error.allowed_methods))
     if status == 413:
-        message = "The request body is too large."
+        cap = request.app.get(BODY_CAP)
+        message = "The request body is too large" + (f" (at most {cap} bytes)." if cap else ".")
     return error_response(request, status, message=message, headers=headers)

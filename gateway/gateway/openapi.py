@@ -136,6 +136,11 @@ def gateway_spec(operations: list[Operation], title: str = "Marketing Management
         if bad_request:
             operation["responses"]["400"] = {"description": " ".join(bad_request), **error_ref}
         if op.request is not None:
+            operation["responses"]["413"] = {
+                "description": "The body is over the cap (1 MiB unless MMS_MAX_BODY_BYTES "
+                "says otherwise); refused before it is read or parsed.",
+                **error_ref,
+            }
             operation["responses"]["415"] = {"description": "Not application/json.", **error_ref}
         for status in op.errors:
             operation["responses"][str(status)] = {"description": "See the message.", **error_ref}

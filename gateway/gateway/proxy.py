@@ -13,7 +13,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from gateway import guard
-from gateway.http import REQUEST_ID_KEY
+from gateway.http import REQUEST_ID_KEY, check_length, continue_within, read_body
 from gateway.http1 import ReadTimeout, UpstreamError
 from gateway.ids import child_traceparent
 from gateway.routing import UPLOAD_SEGMENTS, resolve
@@ -134,33 +134,30 @@ def check_page_size(query_string: str, maximum: int) -> None:
             )
 
 
+def body_cap(settings, route, method: str) -> int:
+    """The most a request to ``route`` may send: the upload cap for uploads, else the body cap."""
+    if route is not None and route.segment in UPLOAD_SEGMENTS and method == "POST":
+        return settings.max_upload_bytes
+    return settings.max_body_bytes
+
+
+async def expect_continue(request: web.Request) -> None:
+    """``Expect: 100-continue`` on a proxied path: no 100 Continue for a body over its cap."""
+    settings = guard.runtime(request).settings
+    return await continue_within(request, body_cap(settings, resolve(request.path), request.method))
+
+
 async def request_body(request: web.Request, cap: int):
-    """The body to forward: bytes when small, a stream when large; 413 above ``cap``."""
+    """The body to forward: bytes when small, a stream when large; 413 above ``cap`` (at once
+    for a Content-Length over it, after at most ``cap`` + 1 bytes of a chunked body)."""
     if not request.body_exists:
         return None
+    check_length(request, cap)
     length = request.content_length
-    if length is not None:
-        if length > cap:
-            raise ApiError(
-                f"The request body is too large (at most {cap} bytes).",
-                status=413,
-                code="payload_too_large",
-            )
-        if length <= BUFFER_LIMIT:
-            return await request.read()
+    if length is not None and length > BUFFER_LIMIT:
         return request.content.iter_chunked(CHUNK)
-    # Chunked upload without a length: read it, but never more than the cap.
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(CHUNK):
-        size += len(chunk)
-        if size > cap:
-            raise ApiError(
-                f"The request body is too large (at most {cap} bytes).",
-                status=413,
-                code="payload_too_large",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+    # Small, or chunked without a length: read it, but never more than the cap.
+    return await read_body(request, cap)
 
 
 async def proxy(request: web.Request) -> web.StreamResponse:
@@ -188,12 +185,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         identity = rt.minter.token(principal)
         if request.method == "GET":
             check_page_size(request.query_string, settings.max_page_size)
-    cap = (
-        settings.max_upload_bytes
-        if route.segment in UPLOAD_SEGMENTS and request.method == "POST"
-        else settings.max_body_bytes
-    )
-    body = await request_body(request, cap)
+    body = await request_body(request, body_cap(settings, route, request.method))
     request_id = request[REQUEST_ID_KEY]
     headers = forward_headers(request, identity, request_id, settings.trust_forwarded)
     upstream = await rt.upstreams.request(

@@ -334,3 +334,4 @@ def test_every_own_operation_with_a_query_or_a_body_documents_400():
         assert "400" in paths[op.path][op.method]["responses"], (op.method, op.path)
     for op in (op for *_, op in OWN_ROUTES if op.request is not None):
         assert "415" in paths[op.path][op.method]["responses"], (op.method, op.path)
+        assert "413" in paths[op.path][op.method]["responses"], (op.method, op.path)

@@ -12,7 +12,7 @@ import hashlib
 from aiohttp import web
 
 from gateway import guard, metrics
-from gateway.http import json_response, read_json, validate
+from gateway.http import json_response, read_body, read_json, validate
 from gateway.schemas import LoginIn, LogoutIn, RefreshIn, UserOut
 from gateway.store import User
 from gateway.tokens import hash_token, new_refresh_token
@@ -78,6 +78,9 @@ async def login(request: web.Request) -> web.Response:
     rt = guard.runtime(request)
     settings = rt.settings
     ip = guard.client_ip(request, settings.trust_forwarded)
+    # A body over the cap is refused (413) before it costs any of the login budget: one with
+    # a Content-Length over it never gets here, a chunked one is read up to the cap only.
+    await read_body(request)
     refused = await rt.hit([(f"login:ip:{ip}", settings.rate_login_ip)])
     if refused is not None:
         raise guard.too_many("login", refused[1].retry_after)

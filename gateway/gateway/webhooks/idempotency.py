@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from gateway.http import read_body
 from servicekit import tables
 from servicekit.errors import ApiError, Conflict
 from servicekit.uow import UnitOfWorkFactory, pending_idempotency
@@ -57,7 +58,7 @@ async def begin(request: web.Request, rt, db, subject: str) -> tuple[Claim | Non
         )
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b"\0" + request.path_qs.encode() + b"\0")
-    digest.update(await request.read())
+    digest.update(await read_body(request))
     claim = Claim(subject, key, digest.hexdigest())
     earlier = await rt.run(lookup, db, claim)
     return (None, earlier) if earlier is not None else (claim, None)
