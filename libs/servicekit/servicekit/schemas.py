@@ -14,6 +14,10 @@ from marshmallow import fields, validate
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code such as EUR.")
 MAX_TEXT = 5000
+# The largest value of a 32-bit signed INTEGER column. A query filter compared with such a column
+# is bounded by it: past 2**63 SQLite cannot even bind the number (OverflowError, a 500), and a
+# bound in the OpenAPI document tells clients the range instead of leaving it to a 422.
+MAX_INT32 = 2**31 - 1
 
 
 class StrictSchema(ma.Schema):
@@ -133,9 +137,30 @@ class MoneySchema(StrictSchema):
     currency = fields.String(required=True, validate=CURRENCY)
 
 
+class UtcAwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time handed on in UTC.
+
+    The conversion happens here, while the value is still a parameter: ``0001-01-01T00:00+14:00``
+    or ``9999-12-31T23:59-14:00`` is a valid ISO 8601 text whose UTC instant falls outside what a
+    ``datetime`` can hold. Converting later (binding it to a query, comparing it) raised
+    ``OverflowError``, a 500; here it is a 422 that names the parameter.
+    """
+
+    default_error_messages = {
+        "out_of_range": "Out of range: in UTC it falls before year 1 or after year 9999."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return result.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise self.make_error("out_of_range") from None
+
+
 def UtcDateTime(**kwargs):  # noqa: N802
     """ISO 8601 date-time; values without an offset are read as UTC, all are returned in UTC."""
-    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
+    return UtcAwareDateTime(default_timezone=UTC, **kwargs)
 
 
 class PageQuerySchema(StrictSchema):

@@ -12,7 +12,7 @@ from servicekit.domain import EventRecorder
 from servicekit.errors import BadRequest, Unauthenticated
 from servicekit.identity import IdentitySigner, IdentityVerifier, generate_keypair
 from servicekit.pagination import decode_cursor, encode_cursor
-from servicekit.schemas import StrictSchema, Text
+from servicekit.schemas import StrictSchema, Text, UtcDateTime
 
 pytestmark = pytest.mark.unit
 
@@ -83,6 +83,36 @@ def test_text_bounds_hold_for_the_string_as_sent_and_blank_is_empty(body, field)
     with pytest.raises(ma.ValidationError) as caught:
         _Named().load(body)
     assert list(caught.value.messages) == [field]
+
+
+class _When(StrictSchema):
+    at = UtcDateTime()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-26T10:00:00", datetime(2026, 11, 26, 10, tzinfo=UTC)),  # no offset: UTC
+        ("2026-11-26T12:00:00+02:00", datetime(2026, 11, 26, 10, tzinfo=UTC)),
+        ("0001-01-01T00:00:00-14:00", datetime(1, 1, 1, 14, tzinfo=UTC)),
+        ("9999-12-31T23:59:59+14:00", datetime(9999, 12, 31, 9, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_utc_date_time_is_handed_on_in_utc(text, expected):
+    loaded = _When().load({"at": text})["at"]
+    assert loaded == expected
+    assert loaded.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01T00:00:00+14:00", "0001-01-01T13:59:59+14:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_utc_date_time_out_of_range_in_utc_is_a_validation_error_naming_it(text):
+    # valid ISO 8601, but the UTC instant is before year 1 or after 9999 (was an OverflowError)
+    with pytest.raises(ma.ValidationError) as caught:
+        _When().load({"at": text})
+    assert "Out of range" in caught.value.messages["at"][0]
 
 
 def test_recorder_hands_out_events_once_in_order():

@@ -6,8 +6,6 @@ an ISO currency; times are UTC ISO 8601.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -23,22 +21,12 @@ from servicekit.schemas import (
     PageQuerySchema,
     StrictSchema,
     Text,
+    UtcDateTime,
     page_schema,
 )
 
 ID = fields.UUID
 _one_of = validate.OneOf
-
-
-class _UtcAware(fields.AwareDateTime):
-    """ISO 8601 with or without offset (none means UTC), always handed on in UTC."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
-
-
-def UtcDateTime(**kwargs):  # noqa: N802 - a field factory, like marshmallow's own
-    return _UtcAware(default_timezone=UTC, **kwargs)
 
 
 def _plain_ids(data: dict, *keys: str) -> dict:
