@@ -173,6 +173,44 @@ def test_bad_query_parameters(admin, query):
     assert_error(response, 422, "validation_failed")
 
 
+# Found by the full fuzz: each of these was a 500 (an integer SQLite cannot bind; a date-time
+# whose UTC instant falls before year 1 or after 9999; a NUL PostgreSQL text cannot hold). The
+# export validated them inside its stream: a 200 and a header row, then a cut-off download.
+OUT_OF_RANGE_FILTERS = [
+    ("min_orders=99999999999999999999999", "min_orders"),
+    ("min_orders=2147483648", "min_orders"),
+    ("min_orders=-1", "min_orders"),
+    ("created_after=0001-01-01T00:00:00%2B14:00", "created_after"),
+    ("created_before=9999-12-31T23:59:59-14:00", "created_before"),
+    ("updated_since=0001-01-01T13:59:59%2B14:00", "updated_since"),
+    ("q=%00", "q"),
+    ("q=a%00@b", "q"),
+    ("q=%2B49%00170", "q"),
+    ("q=%25", "q"),  # nothing to search for
+]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers", "/api/v1/customers/export"])
+@pytest.mark.parametrize(("query", "parameter"), OUT_OF_RANGE_FILTERS)
+def test_out_of_range_filters_are_422_naming_the_parameter(admin, path, query, parameter):
+    response = admin.get(f"{path}?{query}")
+    error = assert_error(response, 422)
+    assert parameter in error["details"], error
+
+
+def test_filters_at_their_bounds_work(admin):
+    for path in ("/api/v1/customers", "/api/v1/customers/export"):
+        for query in (
+            "min_orders=2147483647",
+            "min_orders=0",
+            "created_after=0001-01-01T00:00:00-14:00",
+            "created_before=9999-12-31T23:59:59%2B14:00",
+        ):
+            response = admin.get(f"{path}?{query}")
+            body = response.get_data(as_text=True)  # reads the export's stream to its end
+            assert response.status_code == 200, (path, query, body)
+
+
 def test_oversize_body_is_413(admin):
     response = admin.post(
         "/api/v1/customers",

@@ -10,6 +10,7 @@ from customer_service.domain import interactions as int_domain
 from customer_service.domain import model
 from customer_service.domain.imports import POLICIES
 from servicekit.schemas import (
+    MAX_INT32,
     PageQuerySchema,
     StrictSchema,
     Text,
@@ -218,7 +219,9 @@ class CustomerListQuery(PageQuerySchema):
     created_after = UtcDateTime()
     created_before = UtcDateTime()
     updated_since = UtcDateTime()
-    min_orders = fields.Integer(validate=validate.Range(min=0))
+    # orders_count is an INTEGER column: a bound beyond its range cannot be compared with it
+    # (SQLite cannot bind it at all), so it is a 422 naming min_orders, documented as maximum.
+    min_orders = fields.Integer(validate=validate.Range(min=0, max=MAX_INT32))
     sort = fields.String(
         load_default="name",
         validate=_one_of(
@@ -226,6 +229,12 @@ class CustomerListQuery(PageQuerySchema):
         ),
     )
     total = fields.Boolean(load_default=False)
+
+    @ma.validates("q")
+    def no_nul(self, value, **kwargs):
+        # PostgreSQL text cannot hold a NUL: the search would fail in the database (a 500).
+        if "\x00" in value:
+            raise ma.ValidationError("Must not contain NUL characters.")
 
 
 class ExportQuery(CustomerListQuery):

@@ -72,7 +72,7 @@ def _search(q: str):
         )
     key = name_key(q)
     if not key:
-        raise InvalidValue("q has nothing to search for")
+        raise InvalidValue("q has nothing to search for", details={"q": ["no letters or digits"]})
     return c.name_key.like(f"%{_escape(key)}%", escape="\\")
 
 
@@ -190,8 +190,33 @@ EXPORT_COLUMNS = [
 ]
 
 
+EXPORT_BATCH = 1000
+
+
 def export_rows(db, identity: Identity, filters: dict[str, Any]) -> Iterator[str]:
-    """The CSV export, generated row by row in keyset batches (never all in memory)."""
+    """The CSV export, generated row by row in keyset batches (never all in memory).
+
+    Everything that can refuse the request happens here, before the response starts: the filters
+    become conditions (a search with nothing to search for is refused) and the first batch is read
+    (the database has accepted the query). Only then is the stream handed back, so a bad filter
+    is a 422 in the standard shape, never a 200 whose download stops after the header row.
+    """
+    conditions = customer_conditions(identity, filters)
+    first = _export_batch(db, conditions, "")
+    return _export_stream(db, conditions, first)
+
+
+def _export_batch(db, conditions: list, after: str) -> list:
+    with db.session() as session:
+        return session.execute(
+            select(t.customers)
+            .where(and_(*conditions), c.id > after)
+            .order_by(c.id)
+            .limit(EXPORT_BATCH)
+        ).all()
+
+
+def _export_stream(db, conditions: list, rows: list) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -203,15 +228,7 @@ def export_rows(db, identity: Identity, filters: dict[str, Any]) -> Iterator[str
 
     writer.writerow(EXPORT_COLUMNS)
     yield flush()
-    conditions = customer_conditions(identity, filters)
-    last = ""
-    while True:
-        with db.session() as session:
-            rows = session.execute(
-                select(t.customers).where(and_(*conditions), c.id > last).order_by(c.id).limit(1000)
-            ).all()
-        if not rows:
-            return
+    while rows:
         for row in rows:
             m = row._mapping
             writer.writerow(
@@ -243,8 +260,8 @@ def export_rows(db, identity: Identity, filters: dict[str, Any]) -> Iterator[str
                     _iso(m["updated_at"]),
                 ]
             )
-        last = rows[-1].id
         yield flush()
+        rows = _export_batch(db, conditions, rows[-1].id) if len(rows) == EXPORT_BATCH else []
 
 
 def _iso(value: datetime | None) -> str:
