@@ -37,6 +37,20 @@ def _filter_field(name: str, is_id: bool) -> fields.Field:
     )
 
 
+def _day_field(description: str, **kwargs) -> fields.Field:
+    """A day within the bounds every report's calendar arithmetic can reach past safely."""
+    bounds = f"{periods.EARLIEST_DAY} to {periods.LATEST_DAY}"
+    return fields.Date(
+        validate=validate.Range(
+            min=periods.EARLIEST_DAY,
+            max=periods.LATEST_DAY,
+            error=f"Must be a day from {bounds}.",
+        ),
+        metadata={"description": f"{description} From {bounds}."},
+        **kwargs,
+    )
+
+
 def schema_for(spec: ReportSpec) -> type[ma.Schema]:
     """The query-string schema of one report."""
     attrs: dict[str, Any] = {
@@ -53,13 +67,8 @@ def schema_for(spec: ReportSpec) -> type[ma.Schema]:
         ),
     }
     if spec.period is not None:
-        attrs["start"] = fields.Date(
-            data_key="from",
-            metadata={"description": "First day (YYYY-MM-DD, UTC), included."},
-        )
-        attrs["end"] = fields.Date(
-            data_key="to", metadata={"description": "Last day (YYYY-MM-DD, UTC), included."}
-        )
+        attrs["start"] = _day_field("First day (YYYY-MM-DD, UTC), included.", data_key="from")
+        attrs["end"] = _day_field("Last day (YYYY-MM-DD, UTC), included.", data_key="to")
     if spec.granularities:
         attrs["granularity"] = fields.String(
             load_default=spec.default_granularity,
@@ -80,7 +89,7 @@ def schema_for(spec: ReportSpec) -> type[ma.Schema]:
         attrs[name] = _filter_field(name, name in spec.id_filters)
     for option in spec.options:
         if option.kind == "date":
-            attrs[option.name] = fields.Date(metadata={"description": option.description})
+            attrs[option.name] = _day_field(option.description)
         elif option.kind == "int":
             attrs[option.name] = fields.Integer(
                 load_default=option.default,

@@ -15,6 +15,12 @@ GRANULARITIES = ("day", "week", "month", "quarter", "year")
 # Upper bounds that keep a report readable and its query cheap.
 MAX_BUCKETS = 731
 MAX_RANGE_DAYS = 3660
+# The days a report may name. Reports reach past their period on both sides (a default start
+# eleven months before ``to``, the bucket after the last, a forecast's horizon, last year's period
+# for comparison): near year 1 or 9999 that arithmetic overflowed (OverflowError or ValueError, a
+# 500). Within these bounds it never does, and a day outside them is a 422 naming the parameter.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 
 
 def day_of(moment: datetime) -> date:
