@@ -28,7 +28,7 @@ from gateway.http import (
 from gateway.ids import request_id as new_id
 from gateway.proxy import proxy
 from gateway.routing import API_PREFIX
-from gateway.security import decorate, preflight
+from gateway.security import add_challenges, decorate, preflight
 from servicekit import metrics
 from servicekit.context import Trace, safe_id, set_trace
 from servicekit.errors import ApiError
@@ -95,9 +95,10 @@ def build_middleware(access_log: bool, log_format: str = "json", max_body_bytes:
                     check_length(request, max_body_bytes)
                 response = await handler(request)
         except ApiError as error:
+            response = api_error_response(request, error)
             if error.status == 401:
                 gw_metrics.AUTH_FAILURES.labels(error.code).inc()
-            response = api_error_response(request, error)
+                add_challenges(request, response, error.code, error.message)
         except web.HTTPException as error:
             response = _from_http_exception(request, error)
         except DATABASE_DOWN as error:

@@ -48,8 +48,22 @@ GATEWAY_TAGS = [
 ]
 GLOBAL_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+UNAUTHENTICATED = "Not signed in, or the token or API key is not valid."
+# Every 401 names the schemes (RFC 9110 section 11.6.1); see gateway.security.challenges.
+CHALLENGE_HEADERS = {
+    "WWW-Authenticate": {
+        "description": "The schemes to authenticate with, one challenge per field line: "
+        'Bearer realm="mms" (RFC 6750: with error="invalid_token" and an error_description '
+        "when the bearer token sent was refused, no error code when none was sent) and "
+        'ApiKey realm="mms", header="X-API-Key".',
+        "required": True,
+        "schema": {"type": "string"},
+        "example": 'Bearer realm="mms", error="invalid_token", '
+        'error_description="The access token has expired; refresh it."',
+    }
+}
 ERROR_STATUSES = {
-    "401": "Not signed in, or the token or API key is not valid.",
+    "401": UNAUTHENTICATED,
     "403": "The caller lacks the permission.",
     "429": "Rate limited; see Retry-After.",
 }
@@ -149,6 +163,8 @@ def gateway_spec(operations: list[Operation], title: str = "Marketing Management
         else:
             for status, text in ERROR_STATUSES.items():
                 operation["responses"].setdefault(status, {"description": text, **error_ref})
+        if "401" in operation["responses"]:
+            operation["responses"]["401"]["headers"] = copy.deepcopy(CHALLENGE_HEADERS)
         by_path.setdefault(op.path, {})[op.method] = operation
     for path, ops in by_path.items():
         spec.path(path=path, operations=ops)
@@ -182,6 +198,20 @@ def _owned(service: str, path: str) -> bool:
 
 def _is_public(path: str) -> bool:
     return not path.startswith("/api/")
+
+
+def _with_unauthenticated(responses: dict | None) -> dict:
+    """A service operation's responses plus the gateway's 401 (it authenticates every call
+    before the service sees it), which names the schemes in WWW-Authenticate."""
+    out = dict(responses or {})
+    documented = dict(out.get("401") or {})
+    documented.setdefault("description", UNAUTHENTICATED)
+    documented.setdefault(
+        "content", {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    )
+    documented["headers"] = {**copy.deepcopy(CHALLENGE_HEADERS), **documented.get("headers", {})}
+    out["401"] = documented
+    return out
 
 
 def merge(base: dict, services: dict[str, dict | None]) -> dict:
@@ -219,6 +249,8 @@ def merge(base: dict, services: dict[str, dict | None]) -> dict:
                     operation["operationId"] = f"{service}_{operation['operationId']}"
                 if _is_public(path):
                     operation["security"] = []
+                else:
+                    operation["responses"] = _with_unauthenticated(operation.get("responses"))
                 target_item[method] = operation
         for tag in document.get("tags") or []:
             name = f"{service}: {tag['name']}"

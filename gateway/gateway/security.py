@@ -1,10 +1,19 @@
-"""Response headers every answer carries: request id, security headers and CORS.
+"""Response headers every answer carries: request id, security headers and CORS, and on a 401
+the ``WWW-Authenticate`` challenges naming how to authenticate.
 
 HSTS is sent only when the request arrived over TLS (directly, or per X-Forwarded-Proto behind a
 trusted proxy): sending it over plain HTTP on a developer machine would pin the browser to HTTPS.
+
+Every 401 names both schemes the gateway accepts (RFC 9110 section 11.6.1), one challenge per
+field line: ``Bearer realm="mms"`` (RFC 6750: with ``error="invalid_token"`` and a description
+when a bearer token was sent and refused, ``error="invalid_request"`` when the request is
+malformed, no error code when no bearer token was sent) and ``ApiKey realm="mms",
+header="X-API-Key"``.
 """
 
 from __future__ import annotations
+
+import re
 
 from aiohttp import web
 
@@ -20,7 +29,16 @@ ALLOWED_HEADERS = (
     "Authorization, Content-Type, X-API-Key, If-Match, If-None-Match, Idempotency-Key, "
     "X-Request-ID, X-Correlation-ID, traceparent, tracestate"
 )
-EXPOSED_HEADERS = "ETag, Location, Retry-After, X-Request-ID, Content-Disposition"
+EXPOSED_HEADERS = "ETag, Location, Retry-After, X-Request-ID, Content-Disposition, WWW-Authenticate"
+REALM = "mms"
+API_KEY_HEADER = "X-API-Key"
+API_KEY_CHALLENGE = f'ApiKey realm="{REALM}", header="{API_KEY_HEADER}"'
+# 401 codes that are not about an access token (a password, a refresh token, an API key).
+NOT_ABOUT_A_BEARER_TOKEN = frozenset(
+    {"invalid_credentials", "invalid_refresh_token", "refresh_token_expired", "invalid_api_key"}
+)
+# RFC 6750 section 3: error_description is %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
+_NOT_DESCRIPTION = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
@@ -54,6 +72,8 @@ def decorate(request: web.Request, response: web.StreamResponse) -> None:
         headers["Content-Security-Policy"] = API_CSP
     if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
+    if response.status == 401:
+        add_challenges(request, response)
     if policy.https(request):
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     origin = request.headers.get("Origin")
@@ -61,6 +81,41 @@ def decorate(request: web.Request, response: web.StreamResponse) -> None:
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         headers.add("Vary", "Origin")
+
+
+def _bearer_error(request: web.Request, code: str) -> str | None:
+    if code == "ambiguous_auth":
+        return "invalid_request"  # a bearer token and an API key at once
+    if code in NOT_ABOUT_A_BEARER_TOKEN:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None  # no bearer token sent (none, or another scheme): no error code
+    return "invalid_token" if token.strip() else "invalid_request"
+
+
+def challenges(request: web.Request, code: str | None = None, message: str = "") -> list[str]:
+    """The ``WWW-Authenticate`` challenges of a 401. ``code``/``message`` are the gateway's
+    error when it refused the credentials itself; without them (a service's 401 passed on) the
+    schemes are named without an error code."""
+    bearer = f'Bearer realm="{REALM}"'
+    error = _bearer_error(request, code) if code is not None else None
+    if error is not None:
+        bearer += f', error="{error}"'
+        description = _NOT_DESCRIPTION.sub("", message.replace('"', "'"))[:200].strip()
+        if description:
+            bearer += f', error_description="{description}"'
+    return [bearer, API_KEY_CHALLENGE]
+
+
+def add_challenges(
+    request: web.Request, response: web.StreamResponse, code: str | None = None, message: str = ""
+) -> None:
+    """Name the schemes on a 401 that does not already (one challenge per field line)."""
+    if response.status != 401 or "WWW-Authenticate" in response.headers:
+        return
+    for challenge in challenges(request, code, message):
+        response.headers.add("WWW-Authenticate", challenge)
 
 
 def preflight(request: web.Request) -> web.Response:

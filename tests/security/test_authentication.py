@@ -121,11 +121,6 @@ def test_deactivated_users_and_revoked_keys_lose_every_service_quickly(api):
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product defect (gateway): a 401 carries no WWW-Authenticate header naming the "
-    "schemes (Bearer, X-API-Key), which RFC 9110 section 11.6.1 requires",
-)
 def test_a_401_names_the_authentication_scheme(api):
     response = api.anonymous().get("/api/v1/customers")
     assert response.status_code == 401
