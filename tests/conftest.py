@@ -72,15 +72,19 @@ class Profile:
     fuzz_examples: int
     load_seconds: float
     load_users: int
+    # pytest-timeout's limit for each fuzz test. The first one also pays for the module fixture
+    # that runs the whole fuzz: about 50 s in ci, ten minutes and more in full (past the default
+    # 300 s); each limit leaves several times that for a slow machine.
+    fuzz_timeout: float
 
     @classmethod
     def current(cls) -> Profile:
         name = os.environ.get("MMS_PROOF_PROFILE", "ci").strip().lower() or "ci"
         if name == "full":
-            return cls("full", 10_000, 3_000, 30.0, 1_000, 25, 300.0, 24)
+            return cls("full", 10_000, 3_000, 30.0, 1_000, 25, 300.0, 24, 3600.0)
         if name != "ci":
             raise pytest.UsageError(f"MMS_PROOF_PROFILE must be ci or full, not {name!r}")
-        return cls("ci", 300, 240, 10.0, 150, 2, 20.0, 6)
+        return cls("ci", 300, 240, 10.0, 150, 2, 20.0, 6, 900.0)
 
 
 PROFILE = Profile.current()
@@ -493,6 +497,13 @@ def figures(request):
                 handle.write(json.dumps(entry, default=str) + "\n")
 
     return record
+
+
+def pytest_collection_modifyitems(items):
+    """Fuzz tests get the profile's timeout (a module can only read the profile from here)."""
+    for item in items:
+        if item.get_closest_marker("fuzz") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(PROFILE.fuzz_timeout))
 
 
 @pytest.hookimpl(wrapper=True)

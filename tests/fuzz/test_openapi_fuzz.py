@@ -95,6 +95,21 @@ class FuzzReport:
     spec_services: str = ""
 
 
+# What ends the run instead of being a finding: Ctrl-C, an exit, and pytest-timeout's failure
+# (``pytest.fail`` from its SIGALRM handler, raised wherever the run is, usually inside a request).
+# Recorded as a finding it was a bogus one, and the run went on past its time.
+STOPS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, pytest.fail.Exception)
+
+
+def _stops(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or carries (hypothesis and schemathesis group exceptions), a stop."""
+    if isinstance(exc, STOPS):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_stops(inner) for inner in exc.exceptions)
+    return False
+
+
 def _problem(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     useful = [line for line in lines if not line.startswith(("Schemathesis found", "Reproduce"))]
@@ -214,6 +229,9 @@ def _fuzz_operation(
         )
         return
     ending = (operation.method.upper(), operation.path) in SESSION_ENDING
+    # A stop raised inside an example: hypothesis may wrap it, or replay the example (which then
+    # passes, since the alarm fires once) and report it as flaky; this keeps the original.
+    stopped: list[BaseException] = []
 
     @settings(
         max_examples=examples,
@@ -225,14 +243,19 @@ def _fuzz_operation(
     )
     @given(case=strategy)
     def run(case):
-        session = fresh_admin().session if ending else client.session
-        report.calls[service] += 1
-        response = case.call(base_url=base, session=session, timeout=60)
+        try:
+            session = fresh_admin().session if ending else client.session
+            report.calls[service] += 1
+            response = case.call(base_url=base, session=session, timeout=60)
+        except STOPS as exc:
+            stopped.append(exc)
+            raise
         try:
             case.validate_response(response, checks=checks)
-        except (KeyboardInterrupt, SystemExit):
-            raise
         except BaseException as exc:  # schemathesis reports failures as exception groups
+            if _stops(exc):
+                stopped.append(exc)
+                raise
             report.findings[service].append(
                 Finding(
                     label,
@@ -245,9 +268,11 @@ def _fuzz_operation(
 
     try:
         run()
-    except (KeyboardInterrupt, SystemExit):
-        raise
     except BaseException as exc:
+        if stopped and stopped[0] is not exc:
+            raise stopped[0] from exc
+        if stopped or _stops(exc):
+            raise
         report.findings[service].append(
             Finding(label, round_name, "-", f"generation failed: {_problem(exc)}", "")
         )
@@ -308,3 +333,65 @@ def test_no_server_errors_and_every_answer_as_documented(fuzz_report, service):
 def _matches(finding: Finding, known: tuple[str, str, str]) -> bool:
     operation, piece, _ = known
     return finding.operation == operation and piece in finding.problem
+
+
+# -- the harness itself (no suite needed) ----------------------------------------------------
+
+
+class _StubCase:
+    def __init__(self, call_raises=None, check_raises=None):
+        self.call_raises, self.check_raises = call_raises, check_raises
+
+    def call(self, **kwargs):
+        if self.call_raises:
+            raise self.call_raises
+        return type("Response", (), {"status_code": 200})()
+
+    def validate_response(self, response, checks):
+        if self.check_raises:
+            raise self.check_raises
+
+    def as_curl_command(self, headers):
+        return "curl ..."
+
+
+class _StubOperation:
+    label = "GET /api/v1/stub"
+    method = "get"
+    path = "/api/v1/stub"
+
+    def __init__(self, case):
+        self.case = case
+
+    def as_strategy(self, **kwargs):
+        from hypothesis import strategies
+
+        return strategies.just(self.case)
+
+
+def _fuzz_stub(case, report: FuzzReport) -> None:
+    client = type("Client", (), {"session": None})()
+    _fuzz_operation(
+        report, "customer", _StubOperation(case), "random ids", GenerationMode.POSITIVE, None,
+        POSITIVE_CHECKS, base="http://stub", client=client, fresh_admin=None, examples=1,
+        derandomize=True,
+    )  # fmt: skip
+
+
+def test_harness_records_a_failed_check_as_a_finding():
+    report = FuzzReport()
+    _fuzz_stub(_StubCase(check_raises=AssertionError("Server error")), report)
+    [finding] = report.findings["customer"]
+    assert finding.status == 200 and "Server error" in finding.problem
+
+
+@pytest.mark.parametrize("where", ["call", "check"])
+@pytest.mark.parametrize(
+    "stop", [pytest.fail.Exception("Timeout >300.0s"), KeyboardInterrupt(), SystemExit(1)]
+)
+def test_harness_lets_a_timeout_or_an_interrupt_end_the_run(where, stop):
+    # pytest-timeout's failure arrives inside a request: it ends the run, never a finding
+    report = FuzzReport()
+    with pytest.raises(type(stop)):
+        _fuzz_stub(_StubCase(**{f"{where}_raises": stop}), report)
+    assert not report.findings, report.findings
