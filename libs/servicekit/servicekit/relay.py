@@ -18,15 +18,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 import amqp
 import kombu
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, select, update
 
 from servicekit import metrics, tables
 from servicekit.amqp import connect, events_exchange
 from servicekit.db import Database
+from servicekit.leases import release_lease, take_lease
 from servicekit.logging import get_logger
 from servicekit.types import utcnow
 
@@ -296,38 +296,11 @@ class OutboxRelay:
         return len(messages)
 
     def _take_lease(self) -> bool:
-        leases = tables.job_leases
-        now = utcnow()
-        expires = now + timedelta(seconds=self.lease_seconds)
-        with self.db.write_session() as session:
-            taken = session.execute(
-                update(leases)
-                .where(
-                    leases.c.job == RELAY_LEASE,
-                    or_(leases.c.expires_at < now, leases.c.holder == self.holder),
-                )
-                .values(holder=self.holder, expires_at=expires)
-            ).rowcount
-            if not taken:
-                if session.execute(select(leases.c.job).where(leases.c.job == RELAY_LEASE)).first():
-                    session.rollback()
-                    return False
-                session.execute(
-                    insert(leases).values(job=RELAY_LEASE, holder=self.holder, expires_at=expires)
-                )
-            session.commit()
-        return True
+        return take_lease(self.db, RELAY_LEASE, self.holder, self.lease_seconds)
 
     def _release_lease(self) -> None:
-        leases = tables.job_leases
         try:
-            with self.db.write_session() as session:
-                session.execute(
-                    update(leases)
-                    .where(leases.c.job == RELAY_LEASE, leases.c.holder == self.holder)
-                    .values(expires_at=utcnow())
-                )
-                session.commit()
+            release_lease(self.db, RELAY_LEASE, self.holder)
         except Exception:  # noqa: S110 - the lease then lapses by itself
             pass
 

@@ -12,16 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-
-from servicekit import metrics, tables
+from servicekit import metrics
 from servicekit.context import Trace, bind_trace, new_id
 from servicekit.db import Database
+from servicekit.leases import release_lease, take_lease
 from servicekit.logging import get_logger
-from servicekit.types import utcnow
 
 log = get_logger("servicekit.scheduler")
 
@@ -75,49 +71,7 @@ class Scheduler:
         return True
 
     def _acquire(self, job: Job) -> bool:
-        leases = tables.job_leases
-        now = utcnow()
-        with self.db.write_session() as session:
-            row = session.execute(select(leases).where(leases.c.job == job.name)).first()
-            if row is None:
-                try:
-                    session.execute(
-                        insert(leases).values(
-                            job=job.name,
-                            holder=self.holder,
-                            expires_at=now + timedelta(seconds=job.lease),
-                            last_run_at=None,
-                        )
-                    )
-                    session.commit()
-                    return True
-                except IntegrityError:
-                    session.rollback()
-                    return False
-            if (
-                row.last_run_at is not None
-                and row.last_run_at + timedelta(seconds=job.interval) > now
-            ):
-                session.rollback()
-                return False
-            result = session.execute(
-                update(leases)
-                .where(
-                    leases.c.job == job.name,
-                    or_(leases.c.expires_at < now, leases.c.holder == self.holder),
-                )
-                .values(holder=self.holder, expires_at=now + timedelta(seconds=job.lease))
-            )
-            session.commit()
-            return result.rowcount == 1
+        return take_lease(self.db, job.name, self.holder, job.lease, not_within=job.interval)
 
     def _release(self, job: Job, *, ran: bool) -> None:
-        leases = tables.job_leases
-        now = utcnow()
-        with self.db.write_session() as session:
-            session.execute(
-                update(leases)
-                .where(leases.c.job == job.name, leases.c.holder == self.holder)
-                .values(expires_at=now, last_run_at=now if ran else leases.c.last_run_at)
-            )
-            session.commit()
+        release_lease(self.db, job.name, self.holder, ran=ran)
