@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 
 from servicekit import migrations, tables
 from servicekit.amqp import connect
-from servicekit.consumer import ATTEMPT_HEADER, topic_matches
+from servicekit.consumer import topic_matches
+from servicekit.parking import add_parking_commands
 from servicekit.relay import backlog
 from servicekit.runtime import ServiceRuntime
 from servicekit.worker import Worker, topology_for
@@ -210,101 +211,11 @@ def service_cli(
     def dead():
         pass
 
-    def _dead_queue() -> str:
-        rt = runtime()
-        return f"{rt.settings.service}.events.dead"
-
-    @dead.command("list", help="Show parked messages without removing them.")
-    @click.option("--limit", default=20, show_default=True)
-    @click.option("--json", "as_json", is_flag=True)
-    def dead_list(limit, as_json):
-        rt = runtime()
-        found = []
-        with connect(rt.settings.amqp_url) as conn:
-            channel = conn.channel()
-            for _ in range(limit):
-                message = channel.basic_get(queue=_dead_queue(), no_ack=False)
-                if message is None:
-                    break
-                found.append(_describe(message))
-            channel.close()  # unacked messages go back to the queue, in order
-        if as_json:
-            click.echo(json.dumps(found, indent=2))
-            return
-        if not found:
-            click.echo("no parked messages")
-        for item in found:
-            click.echo(
-                f"{item['event_id']}  {item['event_type']}  attempts={item['attempts']}  "
-                f"failed_at={item['failed_at']}\n    {item['error']}"
-            )
-
-    @dead.command("redrive", help="Send parked messages back to the service's queue.")
-    @click.option("--event-id", default=None, help="Only this event")
-    @click.option("--limit", default=100000, show_default=True)
-    def dead_redrive(event_id, limit):
-        moved = _move(event_id, limit, target=f"{runtime().settings.service}.events")
-        click.echo(f"re-drove {moved} message(s)")
-
-    @dead.command("drop", help="Discard parked messages for good.")
-    @click.option("--event-id", required=True)
-    @click.confirmation_option(prompt="Discard this parked message for good?")
-    def dead_drop(event_id):
-        click.echo(f"dropped {_move(event_id, 1, target=None)} message(s)")
-
-    def _move(event_id: str | None, limit: int, target: str | None) -> int:
-        rt = runtime()
-        moved = 0
-        with connect(rt.settings.amqp_url) as conn:
-            channel = conn.channel()
-            side = conn.channel()
-            side.confirm_select()
-            depth = channel.queue_declare(queue=_dead_queue(), passive=True).message_count
-            for _ in range(min(depth, limit if event_id is None else depth)):
-                message = channel.basic_get(queue=_dead_queue(), no_ack=False)
-                if message is None:
-                    break
-                if event_id is not None and message.properties.get("message_id") != event_id:
-                    continue  # left unacked: returns to the queue when the channel closes
-                if target is not None:
-                    props = dict(message.properties)
-                    headers = {
-                        k: v
-                        for k, v in (props.get("application_headers") or {}).items()
-                        if not k.startswith("x-mms-") and k != "x-death"
-                    }
-                    side.basic_publish_confirm(
-                        amqp.Message(
-                            message.body,
-                            content_type=props.get("content_type"),
-                            delivery_mode=2,
-                            message_id=props.get("message_id"),
-                            type=props.get("type"),
-                            correlation_id=props.get("correlation_id"),
-                            application_headers={**headers, ATTEMPT_HEADER: 0},
-                        ),
-                        exchange="",
-                        routing_key=target,
-                    )
-                channel.basic_ack(message.delivery_tag)
-                moved += 1
-                if moved >= limit:
-                    break
-            channel.close()
-        return moved
+    add_parking_commands(
+        dead,
+        amqp_url=lambda: runtime().settings.amqp_url,
+        parked=lambda: f"{runtime().settings.service}.events.dead",
+        target=lambda: f"{runtime().settings.service}.events",
+    )
 
     return cli
-
-
-def _describe(message) -> dict:
-    props = message.properties
-    headers = props.get("application_headers") or {}
-    return {
-        "event_id": props.get("message_id"),
-        "event_type": props.get("type"),
-        "attempts": headers.get(ATTEMPT_HEADER),
-        "failed_at": headers.get("x-mms-failed-at"),
-        "error": headers.get("x-mms-error"),
-        "consumer": headers.get("x-mms-consumer"),
-        "body": message.body.decode() if isinstance(message.body, bytes) else message.body,
-    }
